@@ -1,0 +1,45 @@
+/** The compute backend contract of the embedded engine. The model (src/engine/model.ts) holds every
+ * tensor in buffers from `alloc` and calls these kernels; the plain-JS backend is the reference and
+ * fallback, the wasm backend the fast path. All arrays are row-major float32. Shapes follow llm.c:
+ * B batch, T time, C channels, H heads (head size C/H), N rows, V vocabulary.
+ *
+ * Convention: "accumulate" outputs are added into (+=), everything else is overwritten. Kernels
+ * are synchronous; a backend may split work over threads internally. */
+export interface Backend {
+  readonly name: string;
+  /** Number of threads the backend computes with. */
+  readonly threads: number;
+
+  /** A zeroed float32 buffer the kernels can operate on (views into the backend's memory). */
+  alloc(n: number): Float32Array;
+
+  /** C (M×N) = op(A) · op(B), op(A) M×K, op(B) K×N. transA: A is stored K×M; transB: B is stored
+   * N×K. accumulate: C += instead of C =. Forward x·W uses W stored (in×out); dX = dY·Wᵀ uses transB;
+   * dW += Xᵀ·dY uses transA + accumulate. */
+  matmul(C: Float32Array, A: Float32Array, B: Float32Array, M: number, N: number, K: number,
+    transA: boolean, transB: boolean, accumulate: boolean): void;
+
+  /** out = (inp − mean) · rstd · weight + bias per row; stores mean and rstd (N each) for backward. */
+  layerNormForward(out: Float32Array, mean: Float32Array, rstd: Float32Array, inp: Float32Array,
+    weight: Float32Array, bias: Float32Array, N: number, C: number): void;
+  /** Accumulates dinp, dweight, dbias. */
+  layerNormBackward(dinp: Float32Array, dweight: Float32Array, dbias: Float32Array, dout: Float32Array,
+    inp: Float32Array, weight: Float32Array, mean: Float32Array, rstd: Float32Array, N: number, C: number): void;
+
+  /** Causal multi-head attention. qkv: B×T×3C (q, k, v concatenated per token); out: B×T×C;
+   * att: B×H×T×T softmax probabilities (kept for backward; entries above the diagonal are 0).
+   * Scores are scaled by 1/sqrt(C/H). */
+  attentionForward(out: Float32Array, att: Float32Array, qkv: Float32Array, B: number, T: number, C: number, H: number): void;
+  /** Accumulates dqkv. datt (B×H×T×T) is scratch the kernel may overwrite. */
+  attentionBackward(dqkv: Float32Array, datt: Float32Array, dout: Float32Array, qkv: Float32Array,
+    att: Float32Array, B: number, T: number, C: number, H: number): void;
+
+  /** GELU, tanh approximation (as GPT-2). */
+  geluForward(out: Float32Array, inp: Float32Array, n: number): void;
+  /** Accumulates dinp += gelu'(inp) · dout. */
+  geluBackward(dinp: Float32Array, inp: Float32Array, dout: Float32Array, n: number): void;
+
+  /** One AdamW step over n parameters (decoupled weight decay, bias-corrected with step t ≥ 1). */
+  adamw(params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, t: number): void;
+}
