@@ -1,0 +1,68 @@
+/** Validation metrics and the curriculum objective f (DESIGN.md §1). */
+import type { VerdictKind } from '../domains/types.js';
+
+export interface Metrics {
+  total: number;
+  correct: number;
+  wrong: number;
+  idk: number;
+  /** correct / total */
+  accuracy: number;
+  /** correct / (total − idk); 0 when every response is a refusal. */
+  precision: number;
+  /** idk / total */
+  idkRate: number;
+  /** (1 − λ)·precision + λ·(1 − idkRate) */
+  f: number;
+}
+
+export const DEFAULT_LAMBDA = 0.2;
+
+/** f = (1 − λ)·precision + λ·(1 − idkRate) */
+export function objective(precision: number, idkRate: number, lambda = DEFAULT_LAMBDA): number {
+  return (1 - lambda) * precision + lambda * (1 - idkRate);
+}
+
+export function summarize(verdicts: Iterable<VerdictKind>, lambda = DEFAULT_LAMBDA): Metrics {
+  let correct = 0;
+  let wrong = 0;
+  let idk = 0;
+  for (const v of verdicts) {
+    if (v === 'correct') correct++;
+    else if (v === 'idk') idk++;
+    else wrong++;
+  }
+  const total = correct + wrong + idk;
+  const answered = total - idk;
+  const accuracy = total === 0 ? 0 : correct / total;
+  const precision = answered === 0 ? 0 : correct / answered;
+  const idkRate = total === 0 ? 0 : idk / total;
+  return { total, correct, wrong, idk, accuracy, precision, idkRate, f: objective(precision, idkRate, lambda) };
+}
+
+/** Unbiased pass@k from n samples of which c are correct: 1 − C(n−c, k) / C(n, k). */
+export function passAtK(n: number, c: number, k: number): number {
+  if (k > n) throw new RangeError(`pass@k needs k ≤ n (k=${k}, n=${n})`);
+  if (n - c < k) return 1;
+  let ratio = 1;
+  for (let i = n - c + 1; i <= n; i++) ratio *= 1 - k / i;
+  return 1 - ratio;
+}
+
+/** maj@k: the most frequent non-refusal answer among the first k samples is correct (ties → the
+ * answer seen first). `answers[i]` is a canonical answer key (null for refusals). */
+export function majorityCorrect(answers: readonly (string | null)[], correct: readonly boolean[], k: number): boolean {
+  const counts = new Map<string, { n: number; first: number }>();
+  for (let i = 0; i < Math.min(k, answers.length); i++) {
+    const a = answers[i];
+    if (a === null || a === undefined) continue;
+    const entry = counts.get(a);
+    if (entry) entry.n++;
+    else counts.set(a, { n: 1, first: i });
+  }
+  let best: { n: number; first: number } | null = null;
+  for (const entry of counts.values()) {
+    if (!best || entry.n > best.n || (entry.n === best.n && entry.first < best.first)) best = entry;
+  }
+  return best !== null && correct[best.first] === true;
+}
