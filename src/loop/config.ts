@@ -1,0 +1,144 @@
+/** Run configuration: one schema with documented defaults, three presets, and validation that
+ * names the offending field. */
+import { z } from 'zod';
+import { UserError } from '../cli/errors.js';
+
+export const METHODS = ['sft', 'rtuning', 'ei', 'fixed-c1', 'autocei'] as const;
+export type Method = (typeof METHODS)[number];
+export const PRESETS = ['demo', 'small', 'full'] as const;
+export type Preset = (typeof PRESETS)[number];
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.number().min(min).max(max);
+
+export const RunConfigSchema = z.strictObject({
+  /** Problem family. */
+  domain: z.enum(['blocksworld', 'logic', 'arithmetic', 'countdown']),
+  /** sft: gold only; rtuning: gold + truncated refusals; ei: R-Tuning then EI with IDK treated as
+   * wrong; fixed-c1: Auto-CEI with c1 frozen at its initial value; autocei: the full method. */
+  method: z.enum(METHODS),
+  /** Seeds problem generation, splits, initialisation, sampling and shuffling. */
+  seed: int(0, 2 ** 32 - 1),
+  problems: z.strictObject({
+    /** Difficulty grades, spread evenly over every split. */
+    difficulties: z.array(int(0)).min(1),
+    train: int(1),
+    val: int(1),
+    test: int(1),
+  }),
+  /** The embedded GPT. */
+  model: z.strictObject({
+    dModel: int(8),
+    nLayers: int(1, 64),
+    nHeads: int(1, 64),
+    contextLength: int(16, 8192),
+  }),
+  /** Initialisation (R-Tuning / SFT) from scratch. */
+  init: z.strictObject({
+    epochs: num(0.01, 10_000),
+    batchSize: int(1, 4096),
+    lr: num(1e-6, 1),
+    /** Share of training problems that also get a refusal example (gold chain cut at a random step
+     * + the refusal sentence). Ignored by `sft`. */
+    refusalFraction: num(0, 1),
+  }),
+  /** Expert-iteration rounds. */
+  ei: z.strictObject({
+    /** Samples per training problem. */
+    n: int(1, 1024),
+    temperature: num(0, 10),
+    maxTokens: int(1, 8192),
+    epochs: num(0.01, 1000),
+    batchSize: int(1, 4096),
+    lr: num(1e-6, 1),
+    /** fromBase: every round fine-tunes the initial model on the new data (the reference);
+     * continue: every round fine-tunes the model that produced the samples. */
+    mode: z.enum(['fromBase', 'continue']),
+    /** Rounds of the `ei` method. */
+    rounds: int(1, 100),
+  }),
+  curriculum: z.strictObject({
+    /** λ in f = (1 − λ)·precision + λ·(1 − idkRate). */
+    lambda: num(0, 1),
+    roundsPerStage: int(1, 100),
+    /** A stage stops when precision and idkRate both move less than this. */
+    tolerance: num(0, 1),
+    /** Upper bound on curriculum stages (autocei stops earlier by its own rule; fixed-c1 runs all). */
+    maxStages: int(1, 100),
+  }),
+  eval: z.strictObject({
+    /** k for pass@k and maj@k on validation (0 = greedy metrics only). */
+    k: int(0, 1024),
+    maxTokens: int(1, 8192),
+  }),
+});
+
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+const base: RunConfig = {
+  domain: 'blocksworld',
+  method: 'autocei',
+  seed: 0,
+  problems: { difficulties: [2, 3, 4, 5], train: 200, val: 120, test: 200 },
+  model: { dModel: 64, nLayers: 2, nHeads: 4, contextLength: 256 },
+  init: { epochs: 30, batchSize: 32, lr: 3e-3, refusalFraction: 0.5 },
+  ei: { n: 8, temperature: 1, maxTokens: 160, epochs: 2, batchSize: 32, lr: 1e-3, mode: 'continue', rounds: 3 },
+  curriculum: { lambda: 0.2, roundsPerStage: 3, tolerance: 0.003, maxStages: 3 },
+  eval: { k: 0, maxTokens: 160 },
+};
+
+export const PRESET_CONFIGS: Record<Preset, RunConfig> = {
+  demo: base,
+  small: {
+    ...base,
+    problems: { difficulties: [2, 3, 4, 5, 6, 7], train: 600, val: 240, test: 600 },
+    model: { dModel: 128, nLayers: 4, nHeads: 4, contextLength: 384 },
+    init: { ...base.init, epochs: 20 },
+    ei: { ...base.ei, n: 16, maxTokens: 256, mode: 'fromBase' },
+    curriculum: { ...base.curriculum, maxStages: 4 },
+    eval: { k: 4, maxTokens: 256 },
+  },
+  full: {
+    ...base,
+    problems: { difficulties: [2, 3, 4, 5, 6, 7, 8], train: 2000, val: 500, test: 1000 },
+    model: { dModel: 192, nLayers: 6, nHeads: 6, contextLength: 512 },
+    init: { ...base.init, epochs: 20 },
+    ei: { ...base.ei, n: 16, maxTokens: 320, mode: 'fromBase' },
+    curriculum: { ...base.curriculum, maxStages: 6 },
+    eval: { k: 8, maxTokens: 320 },
+  },
+};
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Deep-merges `override` onto `base` (objects merge, everything else replaces). */
+export function merge<T>(baseValue: T, override: unknown): T {
+  if (!isObject(baseValue) || !isObject(override)) return (override === undefined ? baseValue : override) as T;
+  const out: Record<string, unknown> = { ...baseValue };
+  for (const [k, v] of Object.entries(override)) out[k] = merge(out[k], v);
+  return out as T;
+}
+
+/** Validates a complete config; the error names the first bad field, e.g. `ei.n: …`. */
+export function validateConfig(value: unknown, source = 'config'): RunConfig {
+  const result = RunConfigSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    throw new UserError(`${source}: ${where}: ${issue.message}`);
+  }
+  const c = result.data;
+  if (c.model.dModel % c.model.nHeads !== 0) {
+    throw new UserError(`${source}: model.dModel (${c.model.dModel}) must be divisible by model.nHeads (${c.model.nHeads})`);
+  }
+  return c;
+}
+
+/** A preset, overridden by a partial config (from a file) and then by flags. */
+export function resolveConfig(preset: Preset, ...overrides: unknown[]): RunConfig {
+  let config: unknown = PRESET_CONFIGS[preset];
+  for (const o of overrides) config = merge(config, o);
+  return validateConfig(config);
+}

@@ -1,0 +1,216 @@
+/** One run of a method, as a sequence of rounds recorded in the run database. Every decision
+ * (curriculum moves, stage stops, best-model choice) is recomputed from recorded rounds, so a run
+ * killed at any moment resumes where it stopped: finished rounds are read back, the unfinished one
+ * is redone with the same seed. */
+import { join } from 'node:path';
+import type { Domain, Problem } from '../domains/types.js';
+import { refusalCompletion } from '../domains/response.js';
+import type { Example, Policy, PolicyFactory, Trainer } from '../policies/types.js';
+import type { Phase, RoundRow, RunStore, SampleRow } from '../store/run-store.js';
+import { createRng } from '../util/random.js';
+import type { RunConfig } from './config.js';
+import { bestIndex, initCurriculum, nextC1, stageConverged, type Curriculum } from './curriculum.js';
+import type { Progress } from './progress.js';
+import { buildDataset, evaluate, pct, sampleAndVerify, type Evaluation } from './round.js';
+import type { IdkShaping } from './reward.js';
+import { makeSplits } from './splits.js';
+
+export interface RunDeps {
+  domain: Domain;
+  trainer: Trainer;
+  openPolicy: PolicyFactory;
+  progress: Progress;
+}
+
+export interface RunResult {
+  /** The round whose model was selected on validation f. */
+  best: RoundRow;
+  /** The held-out evaluation of that model. */
+  final: RoundRow;
+}
+
+/** Lower bound for the resampling temperature T (= the initial model's precision). */
+const MIN_T = 0.05;
+
+interface Key { phase: Phase; stage: number | null; round: number }
+
+const keyName = (k: Key): string => (k.phase === 'stage' ? `s${k.stage}-r${k.round}` : `${k.phase}-r${k.round}`);
+
+function roundSeed(seed: number, k: Key): number {
+  let h = seed >>> 0;
+  for (const ch of `${k.phase}/${k.stage}/${k.round}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
+}
+
+export async function runMethod(dir: string, config: RunConfig, store: RunStore, deps: RunDeps): Promise<RunResult> {
+  const { domain, trainer, openPolicy, progress } = deps;
+  const log = progress.log;
+  const abs = (rel: string): string => join(dir, rel);
+
+  // Problems: generated once, then always read back from the database.
+  if (!store.hasProblems()) {
+    const splits = makeSplits(domain, config.seed, config.problems.difficulties, config.problems);
+    for (const split of ['train', 'val', 'test'] as const) store.insertProblems(split, splits[split], (p) => domain.goldCompletion(p));
+  }
+  const train = store.problems('train');
+  const val = store.problems('val');
+  const test = store.problems('test');
+  log(`problems: ${train.length} train, ${val.length} validation, ${test.length} held-out test (difficulties ${config.problems.difficulties.join(', ')})`);
+
+  const done = (k: Key): RoundRow | undefined =>
+    store.rounds().find((r) => r.phase === k.phase && r.stage === k.stage && r.round === k.round);
+
+  const valScore = (row: RoundRow) => {
+    const m = store.metrics(row.id, 'val').find((x) => x.difficulty === null)!;
+    return { precision: m.precision, idkRate: m.idkRate, f: m.f };
+  };
+
+  // One policy open at a time: the one sampling now.
+  const open: { checkpoint?: string; policy?: Policy } = {};
+  const policyFor = async (checkpoint: string): Promise<Policy> => {
+    if (open.checkpoint === checkpoint && open.policy) return open.policy;
+    await open.policy?.close?.();
+    open.policy = await openPolicy(abs(checkpoint));
+    open.checkpoint = checkpoint;
+    return open.policy;
+  };
+
+  const evalVal = async (checkpoint: string, seed: number): Promise<Evaluation> =>
+    evaluate(await policyFor(checkpoint), domain, val, 'val', { maxTokens: config.eval.maxTokens, k: config.eval.k, seed, lambda: config.curriculum.lambda }, progress);
+
+  const trainRound = async (k: Key, examples: Example[], base: string | null, hp: { epochs: number; batchSize: number; lr: number }) => {
+    const rel = join('checkpoints', keyName(k));
+    const task = progress.task(`train ${keyName(k)}`, 1);
+    const losses: { step: number; loss: number }[] = [];
+    const result = await trainer.train({
+      examples, base: base === null ? null : abs(base), outDir: abs(rel), seed: roundSeed(config.seed, k), ...hp,
+      onProgress: (step, total, loss) => {
+        losses.push({ step, loss });
+        task.update(step / total, `loss ${loss.toFixed(3)}`);
+      },
+    });
+    task.stop(`${examples.length} examples, ${result.steps} steps, loss ${result.loss.toFixed(4)}`);
+    return { checkpoint: rel, loss: result.loss, losses };
+  };
+
+  // ── Initialisation: SFT on gold (sft) or R-Tuning (gold + truncated-chain refusals). ──
+  const initKey: Key = { phase: 'init', stage: null, round: 0 };
+  let init = done(initKey);
+  if (!init) {
+    const examples = initExamples(domain, train, config.method === 'sft' ? 0 : config.init.refusalFraction, config.seed);
+    const t = await trainRound(initKey, examples, null, config.init);
+    const ev = await evalVal(t.checkpoint, roundSeed(config.seed, initKey));
+    init = record(store, initKey, { c1: null, c2: null, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: examples.length }, ev, [], t.losses);
+  }
+  const initScore = valScore(init);
+  log(`init: validation precision ${pct(initScore.precision)}, refusal ${pct(initScore.idkRate)}, f ${initScore.f.toFixed(4)}`);
+
+  const candidates: RoundRow[] = [];
+  if (config.method === 'sft' || config.method === 'rtuning') {
+    candidates.push(init);
+  } else {
+    const T = Math.max(initScore.precision, MIN_T);
+
+    /** One expert-iteration round: sample the train set from `from`, reward, resample, train, evaluate. */
+    const eiRound = async (k: Key, from: RoundRow, shaping: IdkShaping | ((samples: SampleRow[]) => IdkShaping)): Promise<RoundRow> => {
+      const existing = done(k);
+      if (existing) return existing;
+      const seed = roundSeed(config.seed, k);
+      const policy = await policyFor(from.checkpoint!);
+      const { samples, verdicts } = await sampleAndVerify(policy, domain, train, 'train',
+        { n: config.ei.n, temperature: config.ei.temperature, maxTokens: config.ei.maxTokens, seed }, progress, `sample ${keyName(k)}`);
+      const s = typeof shaping === 'function' ? shaping(samples) : shaping;
+      const examples = buildDataset(train, samples, verdicts, s, config.ei.n, T, seed);
+      const base = config.ei.mode === 'fromBase' ? init!.checkpoint : from.checkpoint;
+      const t = await trainRound(k, examples, base, config.ei);
+      const ev = await evalVal(t.checkpoint, seed + 1);
+      const curriculum = s.kind === 'curriculum' ? { c1: s.c1, c2: s.c2 } : { c1: null, c2: null };
+      const row = record(store, k, { ...curriculum, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: examples.length }, ev, samples, t.losses);
+      const sc = valScore(row);
+      log(`${keyName(k)}: validation precision ${pct(sc.precision)}, refusal ${pct(sc.idkRate)}, f ${sc.f.toFixed(4)}${s.kind === 'curriculum' ? ` (c1 ${s.c1.toFixed(3)}, c2 ${s.c2.toFixed(3)})` : ''}`);
+      return row;
+    };
+
+    /** Up to roundsPerStage rounds from `start`, stopping early when validation settles. */
+    const stage = async (k: (r: number) => Key, start: RoundRow, shaping: IdkShaping, rounds: number): Promise<RoundRow[]> => {
+      const rows: RoundRow[] = [];
+      let from = start;
+      for (let r = 1; r <= rounds; r++) {
+        const row = await eiRound(k(r), from, shaping);
+        rows.push(row);
+        if (rows.length >= 2 && stageConverged(valScore(rows[rows.length - 2]!), valScore(row), config.curriculum.tolerance)) break;
+        from = row;
+      }
+      return rows;
+    };
+
+    if (config.method === 'ei') {
+      candidates.push(...(await stage((r) => ({ phase: 'ei', stage: null, round: r }), init, { kind: 'wrong' }, config.ei.rounds)));
+    } else {
+      // EI baseline round: the initial curriculum, set from the IDK depths of the initial model's samples.
+      let curriculum: Curriculum | null = null;
+      const fromSamples = (samples: SampleRow[]): Curriculum => {
+        const idk = samples.filter((s) => s.verdict === 'idk').map((s) => s.depth);
+        // A model that never refused gives no depths: fall back to the depths of all its samples.
+        return initCurriculum(idk.length > 0 ? idk : samples.map((s) => s.depth));
+      };
+      const eiKey: Key = { phase: 'ei', stage: null, round: 1 };
+      const baseline = await eiRound(eiKey, init, (samples) => {
+        curriculum = fromSamples(samples);
+        return { kind: 'curriculum', ...curriculum };
+      });
+      curriculum ??= fromSamples(store.samples(baseline.id, 'train'));
+      const { c2, step } = curriculum;
+      log(`curriculum: c1 ${curriculum.c1.toFixed(3)}, c2 ${c2.toFixed(3)}, step ${step.toFixed(3)}`);
+      candidates.push(baseline);
+
+      const stages: { c1: number; f: number }[] = [];
+      let c1: number | null = curriculum.c1;
+      let start = baseline;
+      for (let s = 1; c1 !== null && s <= config.curriculum.maxStages; s++) {
+        const rows = await stage((r) => ({ phase: 'stage', stage: s, round: r }), start, { kind: 'curriculum', c1, c2 }, config.curriculum.roundsPerStage);
+        candidates.push(...rows);
+        const best = rows[bestIndex(rows.map(valScore))]!;
+        stages.push({ c1, f: valScore(best).f });
+        start = candidates[bestIndex(candidates.map(valScore))]!;
+        c1 = config.method === 'fixed-c1' ? c1 : nextC1(stages, valScore(baseline).f, step);
+      }
+    }
+  }
+
+  // ── Selection on validation f, then the held-out test evaluation of the selected model. ──
+  const best = candidates[bestIndex(candidates.map(valScore))]!;
+  const finalKey: Key = { phase: 'final', stage: null, round: 0 };
+  let final = done(finalKey);
+  if (!final) {
+    const ev = await evaluate(await policyFor(best.checkpoint!), domain, test, 'test',
+      { maxTokens: config.eval.maxTokens, k: 0, seed: roundSeed(config.seed, finalKey), lambda: config.curriculum.lambda }, progress);
+    final = record(store, finalKey, { c1: best.c1, c2: best.c2, checkpoint: best.checkpoint, trainLoss: null, trainExamples: 0 }, ev, [], []);
+  }
+  await open.policy?.close?.();
+  const m = store.metrics(final.id, 'test').find((x) => x.difficulty === null)!;
+  log(`held-out test (${keyName(best)} model): accuracy ${pct(m.accuracy)}, precision ${pct(m.precision)}, refusal ${pct(m.idkRate)}, f ${m.f.toFixed(4)}`);
+  return { best, final };
+}
+
+function record(
+  store: RunStore, k: Key, row: { c1: number | null; c2: number | null; checkpoint: string | null; trainLoss: number | null; trainExamples: number },
+  ev: Evaluation, trainSamples: SampleRow[], losses: { step: number; loss: number }[],
+): RoundRow {
+  const id = store.insertRound({ ...k, ...row, f: ev.overall.f }, [...trainSamples, ...ev.samples], ev.metrics, losses);
+  return store.rounds().find((r) => r.id === id)!;
+}
+
+/** The initialisation data: every gold solution, plus for a `refusalFraction` share of problems a
+ * refusal example (the gold chain cut after a random number of steps, then the refusal sentence). */
+export function initExamples(domain: Domain, problems: readonly Problem[], refusalFraction: number, seed: number): Example[] {
+  const rng = createRng(seed ^ 0x12e7);
+  const examples: Example[] = [];
+  for (const p of problems) {
+    examples.push({ prompt: p.prompt, completion: domain.goldCompletion(p) });
+    if (rng.next() < refusalFraction) {
+      examples.push({ prompt: p.prompt, completion: refusalCompletion(p.goldSteps, rng.int(0, p.goldSteps.length)) });
+    }
+  }
+  return examples;
+}
