@@ -13,6 +13,7 @@ import { RunStore } from '../../src/store/run-store.js';
 import { runMethod } from '../../src/loop/run.js';
 import { resolveConfig, type Method, type RunConfig } from '../../src/loop/config.js';
 import { silentProgress } from '../../src/loop/progress.js';
+import { writeReport } from '../../src/report/report.js';
 
 /** Count to a number: prompt `count to N`, steps `1`..`N`, answer `N`. Difficulty = N. */
 const counting: Domain<{ n: number }> = {
@@ -130,6 +131,27 @@ describe('runMethod', () => {
     const best = rounds.at(-1)!.checkpoint!;
     const model: SimModel = JSON.parse(readFileSync(join(dir, best, 'model.json'), 'utf8'));
     expect(model.trainedPrompts.some((p) => testPrompts.has(p))).toBe(false);
+  });
+
+  it('writes report.json, report.md and SVG plots from the database', async () => {
+    const { dir, rounds } = await run('autocei');
+    const store = RunStore.open(join(dir, 'run.db'));
+    try {
+      const report = await writeReport(dir, config('autocei'), store);
+      expect(report.rounds).toHaveLength(rounds.length - 1);
+      expect(report.test?.byDifficulty.map((m) => m.difficulty)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).selected).toBe(report.selected);
+      const md = readFileSync(join(dir, 'report.md'), 'utf8');
+      expect(md).toContain('## Held-out test');
+      expect(md.split('\n').filter((l) => /^\| (init|ei-r1|s\d+-r\d+) \|/.test(l))).toHaveLength(rounds.length - 1);
+      for (const plot of ['rounds', 'c1', 'calibration']) {
+        const svg = readFileSync(join(dir, 'plots', `${plot}.svg`), 'utf8');
+        expect(svg.startsWith('<svg')).toBe(true);
+        expect(svg).toMatch(/<path/);
+      }
+    } finally {
+      store.close();
+    }
   });
 
   it('fixed-c1 keeps c1 at its initial value for every stage', async () => {
