@@ -1,17 +1,48 @@
-import type { Domain } from '../types.js';
+/** The logic domain: rule reasoning with exceptions and preferences (a stand-in for BoardgameQA).
+ * A question is proved, disproved or unknown from facts and ranked rules; the response derives it
+ * step by step. See theory.ts for the meaning, format.ts for the text formats, prove.ts for the
+ * gold chains and verify.ts for grading. */
+import { formatCompletion } from '../response.js';
+import type { Domain, Problem } from '../types.js';
+import { renderPrompt } from './format.js';
+import { generateTheory, MAX_DEPTH, MIN_DEPTH } from './generate.js';
+import { goldTrace } from './prove.js';
+import type { LogicData } from './theory.js';
+import { verifyLogic } from './verify.js';
 
-// Placeholder until the domain lands.
-export const logic: Domain = {
+export type { LogicData } from './theory.js';
+
+/** A problem for a given theory (hand-made theories in tests and importers). The label is taken
+ * from the theory's meaning; throws when the gold chain cannot be written. */
+export function problemFromTheory(id: string, difficulty: number, theory: Omit<LogicData, 'label'>): Problem<LogicData> {
+  const draft: LogicData = { ...theory, label: 'unknown' };
+  const trace = goldTrace(draft);
+  if (!trace) throw new Error(`logic: no gold chain for ${id}`);
+  const data: LogicData = { ...theory, label: trace.label };
+  return { id, domain: 'logic', difficulty, prompt: renderPrompt(data), goldSteps: trace.steps, goldAnswer: trace.label, data };
+}
+
+export const logic: Domain<LogicData> = {
   name: 'logic',
-  description: 'logic (not implemented yet)',
-  difficulty: { name: 'difficulty', min: 1, max: 1 },
-  generate() {
-    throw new Error('logic: not implemented');
+  description: 'rule reasoning with exceptions and preferences: is the question proved, disproved or unknown?',
+  difficulty: { name: 'depth', min: MIN_DEPTH, max: MAX_DEPTH },
+  generate(seed: number, difficulty: number): Problem<LogicData> {
+    if (!Number.isInteger(difficulty) || difficulty < MIN_DEPTH || difficulty > MAX_DEPTH) {
+      throw new RangeError(`logic: depth must be an integer from ${MIN_DEPTH} to ${MAX_DEPTH}, got ${difficulty}`);
+    }
+    const { data, trace } = generateTheory(seed, difficulty);
+    return {
+      id: `logic-d${difficulty}-${(seed >>> 0).toString(16)}`,
+      domain: 'logic',
+      difficulty,
+      prompt: renderPrompt(data),
+      goldSteps: trace.steps,
+      goldAnswer: trace.label,
+      data,
+    };
   },
-  goldCompletion() {
-    throw new Error('logic: not implemented');
+  goldCompletion(problem: Problem<LogicData>): string {
+    return formatCompletion(problem.goldSteps, problem.goldAnswer);
   },
-  verify() {
-    return { verdict: 'wrong', depth: 0, reason: 'not implemented' };
-  },
+  verify: verifyLogic,
 };
