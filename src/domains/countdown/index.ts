@@ -1,17 +1,23 @@
-import type { Domain } from '../types.js';
+/** The Countdown domain: reach a target from given numbers with + - * /, one operation per line.
+ * Formats and rules: generate.ts, verify.ts; gold solutions come from solve.ts. */
+import type { Domain, Problem, Verdict } from '../types.js';
+import { formatCompletion, parseResponse, preVerdict } from '../response.js';
+import { generateCountdown, MAX_NUMBERS, MIN_NUMBERS, type CountdownData } from './generate.js';
+import { verifyCountdown } from './verify.js';
 
-// Placeholder until the domain lands.
-export const countdown: Domain = {
+export { generateCountdown, type CountdownData } from './generate.js';
+export { createSolver, solve, type SolvedStep } from './solve.js';
+
+function verify(problem: Problem<CountdownData>, response: string): Verdict {
+  const parsed = parseResponse(response);
+  return preVerdict(parsed) ?? verifyCountdown(problem.data, parsed.steps, parsed.answer);
+}
+
+export const countdown: Domain<CountdownData> = {
   name: 'countdown',
-  description: 'countdown (not implemented yet)',
-  difficulty: { name: 'difficulty', min: 1, max: 1 },
-  generate() {
-    throw new Error('countdown: not implemented');
-  },
-  goldCompletion() {
-    throw new Error('countdown: not implemented');
-  },
-  verify() {
-    return { verdict: 'wrong', depth: 0, reason: 'not implemented' };
-  },
+  description: 'reach a target from given numbers with + - * /, each number used at most once',
+  difficulty: { name: 'numbers', min: MIN_NUMBERS, max: MAX_NUMBERS },
+  generate: generateCountdown,
+  goldCompletion: (problem) => formatCompletion(problem.goldSteps, problem.goldAnswer),
+  verify,
 };
