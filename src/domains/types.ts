@@ -16,6 +16,7 @@ export interface Problem<D = unknown> {
   domain: string;
   /** The difficulty knob's value (blocks, proof depth, operations, …). */
   difficulty: number;
+  /** Ends with a newline: the completion follows it directly (as in TRL's prompt/completion form). */
   prompt: string;
   /** Gold chain of thought, one reasoning step per entry (one line each in the completion). */
   goldSteps: string[];

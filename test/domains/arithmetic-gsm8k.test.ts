@@ -31,7 +31,7 @@ describe('GSM8K import', () => {
     expect(problems[0]).toMatchObject({
       domain: 'arithmetic',
       difficulty: 2,
-      prompt: rows[0]!.question,
+      prompt: rows[0]!.question + '\n',
       goldSteps: ['The baker makes 12*5 = <<12*5=60>>60 loaves.', 'After selling, 60-23 = <<60-23=37>>37 loaves are left.'],
       goldAnswer: '37',
     });

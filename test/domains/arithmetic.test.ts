@@ -110,7 +110,7 @@ describe('arithmetic: generation', () => {
         expect(v.depth).toBe(p.goldSteps.length);
         expect(p.difficulty).toBe(d);
         // The prompt's expression has the gold value.
-        const value = evaluate(p.prompt.replace(/^Evaluate /, ''));
+        const value = evaluate(p.prompt.trim().replace(/^Evaluate /, ''));
         expect(value).toEqual({ n: BigInt(p.goldAnswer!), d: 1n });
         steps += p.goldSteps.length;
       }

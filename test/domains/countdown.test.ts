@@ -126,7 +126,7 @@ describe('countdown: generation', () => {
         const v = countdown.verify(p, completion);
         if (v.verdict !== 'correct') throw new Error(`${p.prompt}\n${completion}\n${JSON.stringify(v)}`);
         expect(p.data.numbers).toHaveLength(d);
-        expect(p.prompt).toBe(`Use ${p.data.numbers.join(' ')} to make ${p.data.target}`);
+        expect(p.prompt).toBe(`Use ${p.data.numbers.join(' ')} to make ${p.data.target}\n`);
         expect(p.data.target).toBeLessThanOrEqual(999);
         steps += p.goldSteps.length;
       }

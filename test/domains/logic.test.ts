@@ -41,6 +41,7 @@ describe('logic: hand-made theory', () => {
       'r8: owl shy => ~fox shy',
       'r3>r2 r4>r5 r8>r7',
       'q: yak sly?',
+      '',
     ));
   });
 

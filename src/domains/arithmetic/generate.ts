@@ -112,7 +112,7 @@ export function generateExpr(seed: number, difficulty: number): Problem<ExprData
     id: `arithmetic-${difficulty}-${seed >>> 0}`,
     domain: 'arithmetic',
     difficulty,
-    prompt: `Evaluate ${expr}`,
+    prompt: `Evaluate ${expr}\n`,
     goldSteps: steps(tree, []),
     goldAnswer: `${tree.value}`,
     data: { kind: 'expr', expr },

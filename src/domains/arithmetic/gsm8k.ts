@@ -61,7 +61,7 @@ export function importGsm8k(text: string, onSkip?: (line: number, reason: string
       id: `gsm8k-${lineNo}`,
       domain: 'arithmetic',
       difficulty: Math.max(1, annotations > 0 ? annotations : steps.length),
-      prompt: (question as string).trim(),
+      prompt: (question as string).trim() + '\n',
       goldSteps: steps,
       goldAnswer: final.replace(/,/g, ''),
       data: { kind: 'gsm8k', answer: final.replace(/,/g, '') },

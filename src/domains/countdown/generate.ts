@@ -55,7 +55,7 @@ export function generateCountdown(seed: number, difficulty: number): Problem<Cou
         id: `countdown-${difficulty}-${seed >>> 0}`,
         domain: 'countdown',
         difficulty,
-        prompt: `Use ${numbers.join(' ')} to make ${target}`,
+        prompt: `Use ${numbers.join(' ')} to make ${target}\n`,
         goldSteps: solution.map((s) => formatStep(s.a, s.op, s.b, s.c)),
         goldAnswer: `${target}`,
         data: { numbers, target },

@@ -29,7 +29,7 @@ export function renderPrompt(data: LogicData): string {
   data.rules.forEach((rule, i) => lines.push(`r${i + 1}: ${ruleText(rule)}`));
   if (data.prefs.length > 0) lines.push(data.prefs.map(([w, l]) => `r${w}>r${l}`).join(' '));
   lines.push(`q: ${data.question}?`);
-  return lines.join('\n');
+  return lines.join('\n') + '\n';
 }
 
 export type Step =
