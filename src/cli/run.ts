@@ -1,20 +1,113 @@
-/** `ceiling run`: one Auto-CEI run. The expert-iteration loop is not built yet; until it is, the
- * command states what it will do and exits 2. */
+/** `ceiling run`: one method on one domain, as a resumable run directory. */
 import type { Command } from 'commander';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { getDomain } from '../domains/index.js';
+import { METHODS, PRESETS, resolveConfig, validateConfig, type Method, type Preset, type RunConfig } from '../loop/config.js';
+import { createProgress, type Progress } from '../loop/progress.js';
+import { runMethod } from '../loop/run.js';
+import { createEmbeddedEngine } from '../policies/embedded.js';
+import { writeReport, type RunReport } from '../report/report.js';
+import { RunStore } from '../store/run-store.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { parseInteger } from './args.js';
 import { UserError } from './errors.js';
+
+export interface RunFlags {
+  domain?: string;
+  method?: string;
+  preset: string;
+  config?: string;
+  out?: string;
+  seed?: number;
+  resume?: boolean;
+  quiet?: boolean;
+}
+
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${what} ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function checkPreset(preset: string): Preset {
+  if (!(PRESETS as readonly string[]).includes(preset)) throw new UserError(`--preset must be one of ${PRESETS.join(', ')}, got '${preset}'`);
+  return preset as Preset;
+}
+
+export function checkMethod(method: string): Method {
+  if (!(METHODS as readonly string[]).includes(method)) throw new UserError(`--method must be one of ${METHODS.join(', ')}, got '${method}'`);
+  return method as Method;
+}
+
+/** The config for a new run: preset ← config file ← flags. */
+export function configFromFlags(flags: RunFlags): RunConfig {
+  const preset = checkPreset(flags.preset);
+  const file = flags.config ? readJson(flags.config, 'config file') : {};
+  const fromFlags: Record<string, unknown> = {};
+  if (flags.domain !== undefined) fromFlags.domain = getDomain(flags.domain).name;
+  if (flags.method !== undefined) fromFlags.method = checkMethod(flags.method);
+  if (flags.seed !== undefined) fromFlags.seed = flags.seed;
+  try {
+    return resolveConfig(preset, file, fromFlags);
+  } catch (err) {
+    if (err instanceof UserError && flags.config) throw new UserError(err.message.replace(/^config:/, `${flags.config}:`));
+    throw err;
+  }
+}
+
+/** Runs (or resumes) one method in `dir` and writes its report. */
+export async function runInDir(dir: string, config: RunConfig, resume: boolean, progress: Progress): Promise<RunReport> {
+  const configFile = join(dir, 'config.json');
+  if (existsSync(configFile)) {
+    if (!resume) throw new UserError(`${dir} already holds a run; pass --resume to continue it, or choose another --out`);
+    config = validateConfig(readJson(configFile, 'run config'), configFile);
+  } else {
+    mkdirSync(dir, { recursive: true });
+    await writeFileAtomic(configFile, JSON.stringify(config, null, 2) + '\n');
+  }
+  const domain = getDomain(config.domain);
+  const store = RunStore.open(join(dir, 'run.db'));
+  const engine = createEmbeddedEngine(config);
+  try {
+    progress.log(`run ${dir}: ${config.method} on ${config.domain} (${engine.describe})`);
+    await runMethod(dir, config, store, { domain, trainer: engine.trainer, openPolicy: engine.openPolicy, progress });
+    const report = await writeReport(dir, config, store);
+    progress.log(`report: ${join(dir, 'report.md')}`);
+    return report;
+  } finally {
+    store.close();
+    await engine.close();
+  }
+}
 
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run Auto-CEI (R-Tuning init, one EI round, curriculum stages) on a domain')
-    .option('--domain <name>', 'domain to train on', 'blocksworld')
-    .option('--method <name>', 'sft | rtuning | ei | fixed-c1 | autocei', 'autocei')
-    .option('--preset <name>', 'demo | small | full', 'demo')
-    .option('--out <dir>', 'run directory', 'runs/demo')
-    .action((opts: { domain: string; method: string; preset: string; out: string }) => {
-      throw new UserError(
-        `run: the expert-iteration loop is not available yet; it will train the embedded model on ` +
-          `${opts.domain} with method ${opts.method} (preset ${opts.preset}) into ${opts.out}`,
-      );
+    .description('run a method (default Auto-CEI) on a domain with the embedded model; resumable')
+    .option('--domain <name>', 'blocksworld | logic | arithmetic | countdown (default: from the preset, blocksworld)')
+    .option('--method <name>', `${METHODS.join(' | ')} (default autocei)`)
+    .option('--preset <name>', `${PRESETS.join(' | ')}`, 'demo')
+    .option('--config <file>', 'JSON file with config fields overriding the preset (see README)')
+    .option('--seed <n>', 'random seed', parseInteger('--seed', 0, 2 ** 32 - 1))
+    .option('--out <dir>', 'run directory (default runs/<domain>-<method>-<preset>)')
+    .option('--resume', 'continue the run in --out where it stopped')
+    .option('--quiet', 'no progress bars, one line per finished step')
+    .action(async (flags: RunFlags) => {
+      const config = configFromFlags(flags);
+      const dir = resolve(flags.out ?? join('runs', `${config.domain}-${config.method}-${flags.preset}`));
+      const report = await runInDir(dir, config, flags.resume === true, createProgress({ quiet: flags.quiet }));
+      if (report.test) {
+        const t = report.test.overall;
+        process.stdout.write(JSON.stringify({ dir, selected: report.selected, accuracy: t.accuracy, precision: t.precision, idkRate: t.idkRate, f: t.f }) + '\n');
+      }
     });
 }

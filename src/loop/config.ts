@@ -29,8 +29,8 @@ export const RunConfigSchema = z.strictObject({
   /** The embedded GPT. */
   model: z.strictObject({
     dModel: int(8),
-    nLayers: int(1, 64),
-    nHeads: int(1, 64),
+    nLayer: int(1, 64),
+    nHead: int(1, 64),
     contextLength: int(16, 8192),
   }),
   /** Initialisation (R-Tuning / SFT) from scratch. */
@@ -80,7 +80,7 @@ const base: RunConfig = {
   method: 'autocei',
   seed: 0,
   problems: { difficulties: [2, 3, 4, 5], train: 200, val: 120, test: 200 },
-  model: { dModel: 64, nLayers: 2, nHeads: 4, contextLength: 256 },
+  model: { dModel: 64, nLayer: 2, nHead: 4, contextLength: 256 },
   init: { epochs: 30, batchSize: 32, lr: 3e-3, refusalFraction: 0.5 },
   ei: { n: 8, temperature: 1, maxTokens: 160, epochs: 2, batchSize: 32, lr: 1e-3, mode: 'continue', rounds: 3 },
   curriculum: { lambda: 0.2, roundsPerStage: 3, tolerance: 0.003, maxStages: 3 },
@@ -92,7 +92,7 @@ export const PRESET_CONFIGS: Record<Preset, RunConfig> = {
   small: {
     ...base,
     problems: { difficulties: [2, 3, 4, 5, 6, 7], train: 600, val: 240, test: 600 },
-    model: { dModel: 128, nLayers: 4, nHeads: 4, contextLength: 384 },
+    model: { dModel: 128, nLayer: 4, nHead: 4, contextLength: 384 },
     init: { ...base.init, epochs: 20 },
     ei: { ...base.ei, n: 16, maxTokens: 256, mode: 'fromBase' },
     curriculum: { ...base.curriculum, maxStages: 4 },
@@ -101,7 +101,7 @@ export const PRESET_CONFIGS: Record<Preset, RunConfig> = {
   full: {
     ...base,
     problems: { difficulties: [2, 3, 4, 5, 6, 7, 8], train: 2000, val: 500, test: 1000 },
-    model: { dModel: 192, nLayers: 6, nHeads: 6, contextLength: 512 },
+    model: { dModel: 192, nLayer: 6, nHead: 6, contextLength: 512 },
     init: { ...base.init, epochs: 20 },
     ei: { ...base.ei, n: 16, maxTokens: 320, mode: 'fromBase' },
     curriculum: { ...base.curriculum, maxStages: 6 },
@@ -130,8 +130,8 @@ export function validateConfig(value: unknown, source = 'config'): RunConfig {
     throw new UserError(`${source}: ${where}: ${issue.message}`);
   }
   const c = result.data;
-  if (c.model.dModel % c.model.nHeads !== 0) {
-    throw new UserError(`${source}: model.dModel (${c.model.dModel}) must be divisible by model.nHeads (${c.model.nHeads})`);
+  if (c.model.dModel % c.model.nHead !== 0) {
+    throw new UserError(`${source}: model.dModel (${c.model.dModel}) must be divisible by model.nHead (${c.model.nHead})`);
   }
   return c;
 }

@@ -2,11 +2,12 @@
  * (curriculum moves, stage stops, best-model choice) is recomputed from recorded rounds, so a run
  * killed at any moment resumes where it stopped: finished rounds are read back, the unfinished one
  * is redone with the same seed. */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Domain, Problem } from '../domains/types.js';
 import { refusalCompletion } from '../domains/response.js';
 import type { Example, Policy, PolicyFactory, Trainer } from '../policies/types.js';
-import type { Phase, RoundRow, RunStore, SampleRow } from '../store/run-store.js';
+import { roundKey, type Phase, type RoundRow, type RunStore, type SampleRow } from '../store/run-store.js';
 import { createRng } from '../util/random.js';
 import type { RunConfig } from './config.js';
 import { bestIndex, initCurriculum, nextC1, stageConverged, type Curriculum } from './curriculum.js';
@@ -34,7 +35,6 @@ const MIN_T = 0.05;
 
 interface Key { phase: Phase; stage: number | null; round: number }
 
-const keyName = (k: Key): string => (k.phase === 'stage' ? `s${k.stage}-r${k.round}` : `${k.phase}-r${k.round}`);
 
 function roundSeed(seed: number, k: Key): number {
   let h = seed >>> 0;
@@ -79,8 +79,9 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
     evaluate(await policyFor(checkpoint), domain, val, 'val', { maxTokens: config.eval.maxTokens, k: config.eval.k, seed, lambda: config.curriculum.lambda }, progress);
 
   const trainRound = async (k: Key, examples: Example[], base: string | null, hp: { epochs: number; batchSize: number; lr: number }) => {
-    const rel = join('checkpoints', keyName(k));
-    const task = progress.task(`train ${keyName(k)}`, 1);
+    const rel = join('checkpoints', roundKey(k));
+    mkdirSync(abs('checkpoints'), { recursive: true });
+    const task = progress.task(`train ${roundKey(k)}`, 1);
     const losses: { step: number; loss: number }[] = [];
     const result = await trainer.train({
       examples, base: base === null ? null : abs(base), outDir: abs(rel), seed: roundSeed(config.seed, k), ...hp,
@@ -118,16 +119,19 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
       const seed = roundSeed(config.seed, k);
       const policy = await policyFor(from.checkpoint!);
       const { samples, verdicts } = await sampleAndVerify(policy, domain, train, 'train',
-        { n: config.ei.n, temperature: config.ei.temperature, maxTokens: config.ei.maxTokens, seed }, progress, `sample ${keyName(k)}`);
+        { n: config.ei.n, temperature: config.ei.temperature, maxTokens: config.ei.maxTokens, seed }, progress, `sample ${roundKey(k)}`);
       const s = typeof shaping === 'function' ? shaping(samples) : shaping;
       const examples = buildDataset(train, samples, verdicts, s, config.ei.n, T, seed);
       const base = config.ei.mode === 'fromBase' ? init!.checkpoint : from.checkpoint;
-      const t = await trainRound(k, examples, base, config.ei);
+      // Every sample wrong leaves nothing to learn from: the round keeps the sampling model.
+      const t = examples.length > 0
+        ? await trainRound(k, examples, base, config.ei)
+        : (log(`${roundKey(k)}: every sample was wrong; no training this round`), { checkpoint: from.checkpoint!, loss: null, losses: [] });
       const ev = await evalVal(t.checkpoint, seed + 1);
       const curriculum = s.kind === 'curriculum' ? { c1: s.c1, c2: s.c2 } : { c1: null, c2: null };
       const row = record(store, k, { ...curriculum, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: examples.length }, ev, samples, t.losses);
       const sc = valScore(row);
-      log(`${keyName(k)}: validation precision ${pct(sc.precision)}, refusal ${pct(sc.idkRate)}, f ${sc.f.toFixed(4)}${s.kind === 'curriculum' ? ` (c1 ${s.c1.toFixed(3)}, c2 ${s.c2.toFixed(3)})` : ''}`);
+      log(`${roundKey(k)}: validation precision ${pct(sc.precision)}, refusal ${pct(sc.idkRate)}, f ${sc.f.toFixed(4)}${s.kind === 'curriculum' ? ` (c1 ${s.c1.toFixed(3)}, c2 ${s.c2.toFixed(3)})` : ''}`);
       return row;
     };
 
@@ -185,19 +189,19 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
   if (!final) {
     const ev = await evaluate(await policyFor(best.checkpoint!), domain, test, 'test',
       { maxTokens: config.eval.maxTokens, k: 0, seed: roundSeed(config.seed, finalKey), lambda: config.curriculum.lambda }, progress);
-    final = record(store, finalKey, { c1: best.c1, c2: best.c2, checkpoint: best.checkpoint, trainLoss: null, trainExamples: 0 }, ev, [], []);
+    final = record(store, finalKey, { c1: best.c1, c2: best.c2, checkpoint: best.checkpoint, trainLoss: null, trainExamples: 0 }, ev, [], [], { selected: roundKey(best) });
   }
   await open.policy?.close?.();
   const m = store.metrics(final.id, 'test').find((x) => x.difficulty === null)!;
-  log(`held-out test (${keyName(best)} model): accuracy ${pct(m.accuracy)}, precision ${pct(m.precision)}, refusal ${pct(m.idkRate)}, f ${m.f.toFixed(4)}`);
+  log(`held-out test (${roundKey(best)} model): accuracy ${pct(m.accuracy)}, precision ${pct(m.precision)}, refusal ${pct(m.idkRate)}, f ${m.f.toFixed(4)}`);
   return { best, final };
 }
 
 function record(
   store: RunStore, k: Key, row: { c1: number | null; c2: number | null; checkpoint: string | null; trainLoss: number | null; trainExamples: number },
-  ev: Evaluation, trainSamples: SampleRow[], losses: { step: number; loss: number }[],
+  ev: Evaluation, trainSamples: SampleRow[], losses: { step: number; loss: number }[], meta: Record<string, string> = {},
 ): RoundRow {
-  const id = store.insertRound({ ...k, ...row, f: ev.overall.f }, [...trainSamples, ...ev.samples], ev.metrics, losses);
+  const id = store.insertRound({ ...k, ...row, f: ev.overall.f }, [...trainSamples, ...ev.samples], ev.metrics, losses, meta);
   return store.rounds().find((r) => r.id === id)!;
 }
 

@@ -2,7 +2,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunConfig } from '../loop/config.js';
-import type { MetricsRow, RoundRow, RunStore } from '../store/run-store.js';
+import { roundKey, type MetricsRow, type RoundRow, type RunStore } from '../store/run-store.js';
+
+export { roundKey };
 import { writeFileAtomic } from '../util/atomic.js';
 import { lineChart, renderSvg } from './plots.js';
 
@@ -28,8 +30,6 @@ export interface RunReport {
   test: { overall: MetricsRow; byDifficulty: MetricsRow[] } | null;
 }
 
-export const roundKey = (r: Pick<RoundRow, 'phase' | 'stage' | 'round'>): string =>
-  r.phase === 'stage' ? `s${r.stage}-r${r.round}` : r.phase === 'init' ? 'init' : r.phase === 'final' ? 'final' : `${r.phase}-r${r.round}`;
 
 export function buildReport(config: RunConfig, store: RunStore): RunReport {
   const all = store.rounds();
@@ -49,8 +49,7 @@ export function buildReport(config: RunConfig, store: RunStore): RunReport {
   if (final) {
     const m = store.metrics(final.id, 'test');
     test = { overall: m.find((x) => x.difficulty === null)!, byDifficulty: m.filter((x) => x.difficulty !== null) };
-    const chosen = all.find((r) => r.phase !== 'final' && r.checkpoint === final.checkpoint);
-    selected = chosen ? roundKey(chosen) : null;
+    selected = store.getMeta('selected');
   }
   return { config, rounds, selected, test };
 }
@@ -62,7 +61,7 @@ export function reportMarkdown(report: RunReport): string {
   const c = report.config;
   const lines: string[] = [];
   lines.push(`# ceiling run: ${c.method} on ${c.domain}`, '');
-  lines.push(`Seed ${c.seed}; difficulties ${c.problems.difficulties.join(', ')}; λ = ${c.curriculum.lambda}; model d=${c.model.dModel}, ${c.model.nLayers} layers, ${c.model.nHeads} heads, context ${c.model.contextLength}.`, '');
+  lines.push(`Seed ${c.seed}; difficulties ${c.problems.difficulties.join(', ')}; λ = ${c.curriculum.lambda}; model d=${c.model.dModel}, ${c.model.nLayer} layers, ${c.model.nHead} heads, context ${c.model.contextLength}.`, '');
   if (report.test) {
     const t = report.test.overall;
     lines.push('## Held-out test', '', `Selected model: \`${report.selected}\` (highest validation f).`, '');

@@ -30,6 +30,10 @@ export interface RoundRow {
   finishedAt: string;
 }
 
+/** A round's name in logs, reports and checkpoint directories: init, ei-r1, s2-r3, final. */
+export const roundKey = (r: Pick<RoundRow, 'phase' | 'stage' | 'round'>): string =>
+  r.phase === 'stage' ? `s${r.stage}-r${r.round}` : r.phase === 'ei' ? `ei-r${r.round}` : r.phase;
+
 export interface SampleRow {
   problemId: string;
   split: Split;
@@ -131,8 +135,10 @@ export class RunStore {
     samples: readonly SampleRow[],
     metrics: readonly MetricsRow[],
     losses: readonly { step: number; loss: number }[],
+    meta: Readonly<Record<string, string>> = {},
   ): number {
     return this.transaction(() => {
+      for (const [key, value] of Object.entries(meta)) this.setMeta(key, value);
       this.db.run(
         `INSERT INTO rounds (phase, stage, round, c1, c2, checkpoint, train_loss, train_examples, f, finished_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
