@@ -1,0 +1,75 @@
+/** Problems from tasks (generated or imported from PDDL) and their grading. */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Problem, Verdict } from '../types.js';
+import { parseResponse, preVerdict } from '../response.js';
+import { dataFromTask, formatPrompt, taskFromData, type BlocksworldData } from './format.js';
+import { parseProblem } from './pddl.js';
+import { DEFAULT_MAX_EXPANSIONS, solveOptimal } from './solve.js';
+import { formatAction, goalConflict, type Task } from './state.js';
+import { compile, validateSteps, type CompiledTask } from './validate.js';
+
+export const DOMAIN_NAME = 'blocksworld';
+
+/** A problem for `task` with its optimal plan as gold steps; throws when the goal is
+ * unsatisfiable or optimal search exceeds its budget. */
+export function problemFromTask(task: Task, id: string, maxExpansions = DEFAULT_MAX_EXPANSIONS): Problem<BlocksworldData> {
+  const conflict = goalConflict(task.names.length, task.goal, task.names);
+  if (conflict !== null) throw new Error(`${id}: unsolvable goal: ${conflict}`);
+  const plan = solveOptimal(task, maxExpansions);
+  if (plan === null) throw new Error(`${id}: no optimal plan found within ${maxExpansions} search expansions`);
+  const data = dataFromTask(task);
+  return {
+    id,
+    domain: DOMAIN_NAME,
+    difficulty: task.names.length,
+    prompt: formatPrompt(data),
+    goldSteps: plan.map((a) => formatAction(a, task.names)),
+    goldAnswer: null,
+    data,
+  };
+}
+
+/** A problem from the text of a PDDL problem file (difficulty = number of blocks). Throws
+ * `PddlError` for malformed PDDL. */
+export function problemFromPddl(text: string, id: string, maxExpansions = DEFAULT_MAX_EXPANSIONS): Problem<BlocksworldData> {
+  return problemFromTask(parseProblem(text).task, id, maxExpansions);
+}
+
+/** A problem from a PDDL problem file; the id is the file name without `.pddl`. */
+export function problemFromPddlFile(path: string, maxExpansions = DEFAULT_MAX_EXPANSIONS): Problem<BlocksworldData> {
+  return problemFromPddl(readFileSync(path, 'utf8'), basename(path).replace(/\.pddl$/i, ''), maxExpansions);
+}
+
+const compiled = new WeakMap<BlocksworldData, CompiledTask>();
+
+/** The compiled task of a problem, built once per data object. */
+export function compiledTask(data: BlocksworldData): CompiledTask {
+  let c = compiled.get(data);
+  if (c === undefined) {
+    c = compile(taskFromData(data));
+    compiled.set(data, c);
+  }
+  return c;
+}
+
+/** Grades a response: the shared rules first (over-long, refusal → idk, hedge), then a `####`
+ * line is wrong (plans have no final answer), then the step lines must form a plan that is
+ * valid, one action per line, and reaches the goal. A refusal after a complete plan is idk (the
+ * shared rule: the refusal decides), with depth = the plan's steps. */
+export function verifyPlan(problem: Problem<BlocksworldData>, response: string): Verdict {
+  const parsed = parseResponse(response);
+  const pre = preVerdict(parsed);
+  if (pre !== null) return pre;
+  const depth = parsed.steps.length;
+  if (parsed.answer !== null) return { verdict: 'wrong', depth, reason: 'unexpected final-answer line (#### …): a plan has no final answer' };
+  let task: CompiledTask;
+  try {
+    task = compiledTask(problem.data);
+  } catch (err) {
+    return { verdict: 'wrong', depth, reason: `invalid problem data: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const check = validateSteps(task, parsed.steps);
+  if (check.valid) return { verdict: 'correct', depth };
+  return { verdict: 'wrong', depth, reason: check.reason };
+}
