@@ -1,0 +1,133 @@
+/** Real run directories made at test time: the run loop on a toy domain (count to n) with a
+ * simulated model, as in test/loop/run.test.ts, so the dashboard reads what a run really writes. */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Domain } from '../../src/domains/types.js';
+import { formatCompletion, parseResponse, preVerdict, REFUSAL } from '../../src/domains/response.js';
+import type { Example, Policy, Trainer } from '../../src/policies/types.js';
+import { createRng } from '../../src/util/random.js';
+import { RunStore, type MetricsRow } from '../../src/store/run-store.js';
+import { runMethod } from '../../src/loop/run.js';
+import { resolveConfig, type Method, type RunConfig } from '../../src/loop/config.js';
+import { silentProgress } from '../../src/loop/progress.js';
+
+export const DIFFICULTIES = [1, 2, 3, 4, 5, 6, 7, 8];
+
+const counting: Domain<{ n: number }> = {
+  name: 'counting',
+  description: 'count to n',
+  difficulty: { name: 'n', min: 1, max: 9 },
+  generate(seed, n) {
+    const tag = createRng(seed).int(0, 999);
+    const steps = Array.from({ length: n }, (_, i) => String(i + 1));
+    return { id: `c${n}-${tag}`, domain: 'counting', difficulty: n, prompt: `count to ${n} #${tag}`, goldSteps: steps, goldAnswer: String(n), data: { n } };
+  },
+  goldCompletion: (p) => formatCompletion(p.goldSteps, p.goldAnswer),
+  verify(problem, response) {
+    const parsed = parseResponse(response);
+    const pre = preVerdict(parsed);
+    if (pre) return pre;
+    const ok = parsed.answer === problem.goldAnswer && parsed.steps.join(',') === problem.goldSteps.join(',');
+    return ok ? { verdict: 'correct', depth: parsed.steps.length } : { verdict: 'wrong', depth: parsed.steps.length, reason: `miscounted: stopped at ${parsed.steps.at(-1) ?? 'nothing'}` };
+  },
+};
+
+interface SimModel { skill: number; refuse: number }
+
+/** Gets one count further per training round; refuses as often as its training data did. */
+const simTrainer: Trainer = {
+  async train({ examples, base, outDir, onProgress }) {
+    const prev: SimModel = base ? JSON.parse(readFileSync(join(base, 'model.json'), 'utf8')) : { skill: 2, refuse: 0 };
+    const refusals = examples.filter((e: Example) => e.completion.includes('Sorry')).length;
+    const model: SimModel = { skill: Math.min(prev.skill + 1, 6), refuse: refusals / examples.length };
+    const steps = 20;
+    for (let s = 1; s <= steps; s++) onProgress?.(s, steps, 2 / (1 + s) + 0.05 * model.refuse);
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, 'model.json'), JSON.stringify(model));
+    return { checkpoint: outDir, loss: 1 / (1 + examples.length), steps };
+  },
+};
+
+async function simPolicy(dir: string): Promise<Policy> {
+  const model: SimModel = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  return {
+    name: dir,
+    async sample(prompts, { n, temperature, seed }) {
+      const rng = createRng(seed);
+      return prompts.map((prompt) => {
+        const target = Number(/count to (\d+)/.exec(prompt)![1]);
+        return Array.from({ length: n }, () => {
+          const steps = Array.from({ length: target }, (_, i) => String(i + 1));
+          if (rng.next() < (temperature > 0 ? model.refuse : model.refuse / 2)) return [...steps.slice(0, rng.int(0, target)), REFUSAL].join('\n');
+          if (target > model.skill) return formatCompletion(steps.slice(0, -1), String(target));
+          return formatCompletion(steps, String(target));
+        });
+      });
+    },
+  };
+}
+
+export function fixtureConfig(method: Method): RunConfig {
+  return resolveConfig('demo', {
+    domain: 'blocksworld', // any registered name: the fixture passes its own domain object
+    method,
+    problems: { difficulties: DIFFICULTIES, train: 24, val: 16, test: 16 },
+    ei: { n: 4, rounds: 2 },
+    curriculum: { maxStages: 3, roundsPerStage: 2 },
+  });
+}
+
+/** A finished run of `method` in `dir` (config.json + run.db + checkpoints). */
+export async function makeRun(dir: string, method: Method): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const config = fixtureConfig(method);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  const store = RunStore.open(join(dir, 'run.db'));
+  try {
+    await runMethod(dir, config, store, { domain: counting as Domain, trainer: simTrainer, openPolicy: simPolicy, progress: silentProgress });
+  } finally {
+    store.close();
+  }
+}
+
+/** Records one more curriculum round, as the run loop would while the page is open. */
+export function appendRound(dir: string, stage: number, c1: number, val: { precision: number; idkRate: number }, sampleCount?: number): number {
+  const store = RunStore.open(join(dir, 'run.db'));
+  try {
+    const total = 16;
+    const idk = Math.round(val.idkRate * total);
+    const correct = Math.round(val.precision * (total - idk));
+    const m = (difficulty: number | null): MetricsRow => ({
+      split: 'val', difficulty, total, correct, wrong: total - idk - correct, idk,
+      accuracy: correct / total, precision: val.precision, idkRate: val.idkRate,
+      f: 0.8 * val.precision + 0.2 * (1 - val.idkRate), passAtK: null, majAtK: null,
+    });
+    const problems = store.problems('train');
+    const samples = Array.from({ length: sampleCount ?? problems.length }, (_, i) => ({
+      problemId: problems[i % problems.length]!.id, split: 'train' as const, index: i, response: `1\nSorry, the problem is too difficult. I cannot solve it.`,
+      verdict: 'idk' as const, depth: 1, reason: null, reward: -0.5 + (i % 100) / 100,
+    }));
+    return store.insertRound(
+      { phase: 'stage', stage, round: 1, c1, c2: 0.6, checkpoint: null, trainLoss: 0.05, trainExamples: 10, f: m(null).f },
+      samples, [m(null), ...DIFFICULTIES.map((d) => m(d))], [{ step: 1, loss: 0.3 }, { step: 2, loss: 0.1 }],
+    );
+  } finally {
+    store.close();
+  }
+}
+
+
+/** What the run database holds, read with the store (the writer's own view). */
+export function storeView(dir: string): { rounds: ReturnType<RunStore['rounds']>; verdictCount: (roundId: number, split: 'train' | 'val' | 'test', verdict?: string) => number } {
+  const store = RunStore.open(join(dir, 'run.db'));
+  try {
+    const rounds = store.rounds();
+    const samples = new Map(rounds.flatMap((r) => (['train', 'val', 'test'] as const).map((s) => [`${r.id}/${s}`, store.samples(r.id, s)] as const)));
+    return {
+      rounds,
+      verdictCount: (roundId, split, verdict) => (samples.get(`${roundId}/${split}`) ?? []).filter((s) => verdict === undefined || s.verdict === verdict).length,
+    };
+  } finally {
+    store.close();
+  }
+}
