@@ -4,6 +4,8 @@ import { registerGenerate } from './generate.js';
 import { registerValidate } from './validate.js';
 import { registerCompare } from './compare.js';
 import { registerDashboard } from './dashboard.js';
+import { registerServe } from './serve.js';
+import { registerTrainSft } from './train-sft.js';
 
 export function registerCommands(program: Command): void {
   registerRun(program);
@@ -11,4 +13,6 @@ export function registerCommands(program: Command): void {
   registerValidate(program);
   registerGenerate(program);
   registerDashboard(program);
+  registerServe(program);
+  registerTrainSft(program);
 }

@@ -1,7 +1,8 @@
 /** The embedded engine as the loop's policy and trainer: the in-process GPT, checkpoints on disk. */
 import type { RunConfig } from '../loop/config.js';
 import type { Backend } from '../engine/backend.js';
-import { jsBackend } from '../engine/backends/js.js';
+import { createJsBackend } from '../engine/backends/js.js';
+import { createWasmBackend } from '../engine/backends/wasm.js';
 import { loadCheckpoint, saveCheckpointAsync } from '../engine/checkpoint.js';
 import { makeConfig, countParams } from '../engine/config.js';
 import { createGpt } from '../engine/model.js';
@@ -21,7 +22,28 @@ export interface EmbeddedEngine {
 /** Prompts decoded per call, so progress can be reported and the event loop breathes. */
 const PROMPTS_PER_CHUNK = 32;
 
-export function createEmbeddedEngine(config: RunConfig, backend: Backend = jsBackend): EmbeddedEngine {
+export type BackendChoice = 'auto' | 'wasm' | 'js';
+
+/** The wasm backend when its module loads (it is built by `npm run build`), else plain JS. */
+function openBackend(choice: BackendChoice): Backend & { reset?(): void; close?(): void } {
+  if (choice === 'js') return createJsBackend();
+  try {
+    return createWasmBackend();
+  } catch (err) {
+    if (choice === 'wasm') throw err;
+    process.stderr.write(`ceiling: wasm backend unavailable (${(err as Error).message}); using the slower JS backend\n`);
+    return createJsBackend();
+  }
+}
+
+/** Training and sampling each get their own backend, so that each can free all of its memory
+ * when it moves to another model (a bump allocator has no per-buffer free): at most one training
+ * model and one sampling model are alive at a time. */
+export function createEmbeddedEngine(config: RunConfig, choice: BackendChoice = (process.env.CEILING_BACKEND as BackendChoice) ?? 'auto'): EmbeddedEngine {
+  const trainBackend = openBackend(choice);
+  const sampleBackend = openBackend(choice);
+  let policyGeneration = 0;
+  const backend = trainBackend;
   const tokenizer = new CharTokenizer();
   const modelConfig = makeConfig({
     vocabSize: tokenizer.vocabSize,
@@ -33,6 +55,7 @@ export function createEmbeddedEngine(config: RunConfig, backend: Backend = jsBac
 
   const trainer: Trainer = {
     async train({ examples, base, outDir, seed, epochs, batchSize, lr, onProgress }) {
+      trainBackend.reset?.();
       const loaded = base === null ? null : loadCheckpoint(base, { backend });
       const model = loaded?.model ?? createGpt(modelConfig, { backend, seed });
       const tok = loaded?.tokenizer ?? tokenizer;
@@ -48,10 +71,14 @@ export function createEmbeddedEngine(config: RunConfig, backend: Backend = jsBac
   };
 
   const openPolicy: PolicyFactory = async (dir) => {
-    const { model, tokenizer: tok } = loadCheckpoint(dir, { backend });
+    // Opening a policy frees the previous one's memory; using a closed policy is an error, not garbage.
+    sampleBackend.reset?.();
+    const generation = ++policyGeneration;
+    const { model, tokenizer: tok } = loadCheckpoint(dir, { backend: sampleBackend });
     const policy: Policy = {
       name: dir,
       async sample(prompts, { n, temperature, maxTokens, seed, onProgress }) {
+        if (generation !== policyGeneration) throw new Error(`policy ${dir} was closed: another checkpoint was opened since`);
         const out: string[][] = [];
         for (let start = 0; start < prompts.length; start += PROMPTS_PER_CHUNK) {
           const chunk = prompts.slice(start, start + PROMPTS_PER_CHUNK);
@@ -70,6 +97,9 @@ export function createEmbeddedEngine(config: RunConfig, backend: Backend = jsBac
     describe: `embedded GPT ${(countParams(modelConfig) / 1e6).toFixed(2)}M params, ${backend.name} backend (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`,
     trainer,
     openPolicy,
-    close: async () => {},
+    close: async () => {
+      trainBackend.close?.();
+      sampleBackend.close?.();
+    },
   };
 }
