@@ -5,7 +5,7 @@ import { METHODS, type Method } from '../loop/config.js';
 import { createProgress } from '../loop/progress.js';
 import { writeCompare, type CompareEntry } from '../report/compare.js';
 import { parseInteger } from './args.js';
-import { checkMethod, configFromFlags, runInDir, type RunFlags } from './run.js';
+import { checkMethod, configFromFlags, remoteFromFlags, runInDir, type RunFlags } from './run.js';
 
 export function registerCompare(program: Command): void {
   program
@@ -19,14 +19,16 @@ export function registerCompare(program: Command): void {
     .option('--out <dir>', 'output directory (one run directory per method inside)')
     .option('--resume', 'continue the runs in --out where they stopped')
     .option('--quiet', 'no progress bars')
+    .option('--remote <file>', 'JSON remote setup (see `ceiling run --help`)')
     .action(async (flags: RunFlags & { methods: string }) => {
       const methods: Method[] = flags.methods.split(',').map((m) => checkMethod(m.trim()));
       const base = configFromFlags(flags);
+      const remote = remoteFromFlags(flags);
       const dir = resolve(flags.out ?? join('runs', `compare-${base.domain}-${flags.preset}`));
       const progress = createProgress({ quiet: flags.quiet });
       const entries: CompareEntry[] = [];
       for (const method of methods) {
-        const report = await runInDir(join(dir, method), { ...base, method }, flags.resume === true, progress);
+        const report = await runInDir(join(dir, method), { ...base, method }, flags.resume === true, progress, remote);
         entries.push({ method, report });
       }
       await writeCompare(dir, entries);

@@ -7,8 +7,10 @@ import { METHODS, PRESETS, resolveConfig, validateConfig, type Method, type Pres
 import { createProgress, type Progress } from '../loop/progress.js';
 import { runMethod } from '../loop/run.js';
 import { createEmbeddedEngine } from '../policies/embedded.js';
+import { createRemoteEngine, parseRemoteConfig } from '../policies/remote.js';
 import { writeReport, type RunReport } from '../report/report.js';
 import { RunStore } from '../store/run-store.js';
+import { acquireRunLock } from '../store/run-lock.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { parseInteger } from './args.js';
 import { UserError } from './errors.js';
@@ -22,6 +24,7 @@ export interface RunFlags {
   seed?: number;
   resume?: boolean;
   quiet?: boolean;
+  remote?: string;
 }
 
 function readJson(file: string, what: string): unknown {
@@ -64,19 +67,41 @@ export function configFromFlags(flags: RunFlags): RunConfig {
   }
 }
 
-/** Runs (or resumes) one method in `dir` and writes its report. */
-export async function runInDir(dir: string, config: RunConfig, resume: boolean, progress: Progress): Promise<RunReport> {
+/** The remote setup of `--remote FILE` (validated now, so a bad file fails before any work). */
+export function remoteFromFlags(flags: RunFlags): unknown {
+  if (!flags.remote) return undefined;
+  const value = readJson(flags.remote, 'remote config');
+  parseRemoteConfig(value, flags.remote);
+  return value;
+}
+
+/** Runs (or resumes) one method in `dir` and writes its report. `remote` (the JSON of a remote
+ * setup, see docs/real-llms.md) replaces the embedded model; it is kept in the run directory as
+ * remote.json so that --resume uses it again. */
+export async function runInDir(dir: string, config: RunConfig, resume: boolean, progress: Progress, remote?: unknown): Promise<RunReport> {
   const configFile = join(dir, 'config.json');
+  const remoteFile = join(dir, 'remote.json');
+  if (existsSync(configFile) && !resume) throw new UserError(`${dir} already holds a run; pass --resume to continue it, or choose another --out`);
+  mkdirSync(dir, { recursive: true });
+  const release = acquireRunLock(dir);
+  try {
+    return await runLocked(dir, configFile, remoteFile, config, progress, remote);
+  } finally {
+    release();
+  }
+}
+
+async function runLocked(dir: string, configFile: string, remoteFile: string, config: RunConfig, progress: Progress, remote: unknown): Promise<RunReport> {
   if (existsSync(configFile)) {
-    if (!resume) throw new UserError(`${dir} already holds a run; pass --resume to continue it, or choose another --out`);
     config = validateConfig(readJson(configFile, 'run config'), configFile);
+    remote = existsSync(remoteFile) ? readJson(remoteFile, 'remote config') : undefined;
   } else {
-    mkdirSync(dir, { recursive: true });
+    if (remote !== undefined) await writeFileAtomic(remoteFile, JSON.stringify(remote, null, 2) + '\n');
     await writeFileAtomic(configFile, JSON.stringify(config, null, 2) + '\n');
   }
   const domain = getDomain(config.domain);
+  const engine = remote === undefined ? createEmbeddedEngine(config) : createRemoteEngine(parseRemoteConfig(remote, remoteFile));
   const store = RunStore.open(join(dir, 'run.db'));
-  const engine = createEmbeddedEngine(config);
   try {
     progress.log(`run ${dir}: ${config.method} on ${config.domain} (${engine.describe})`);
     await runMethod(dir, config, store, { domain, trainer: engine.trainer, openPolicy: engine.openPolicy, progress });
@@ -101,10 +126,12 @@ export function registerRun(program: Command): void {
     .option('--out <dir>', 'run directory (default runs/<domain>-<method>-<preset>)')
     .option('--resume', 'continue the run in --out where it stopped')
     .option('--quiet', 'no progress bars, one line per finished step')
+    .option('--remote <file>', 'JSON remote setup: sample through an OpenAI-compatible server, train with a command (docs/real-llms.md)')
     .action(async (flags: RunFlags) => {
       const config = configFromFlags(flags);
+      const remote = remoteFromFlags(flags);
       const dir = resolve(flags.out ?? join('runs', `${config.domain}-${config.method}-${flags.preset}`));
-      const report = await runInDir(dir, config, flags.resume === true, createProgress({ quiet: flags.quiet }));
+      const report = await runInDir(dir, config, flags.resume === true, createProgress({ quiet: flags.quiet }), remote);
       if (report.test) {
         const t = report.test.overall;
         process.stdout.write(JSON.stringify({ dir, selected: report.selected, accuracy: t.accuracy, precision: t.precision, idkRate: t.idkRate, f: t.f }) + '\n');
