@@ -36,13 +36,13 @@ export interface WasmBackendOptions {
   simd?: SimdLevel;
   /** Largest memory in 64 KiB pages (default 65536 = 4 GiB, the wasm32 limit; only reserved). */
   maxPages?: number;
-  /** Polls of the control word before a thread sleeps (default 5000, some 50 µs): long enough to
+  /** Polls of the control word before a thread sleeps (default 20000, some 200 µs): long enough to
    * catch a kernel that follows at once without a wake-up, short enough not to hog a core the
    * calling thread may need. */
   spin?: number;
-  /** Fall back to one thread for a while when the pool runs slower than one thread would, as on a
-   * machine whose cores are busy with other work (default true; tests turn it off to keep every
-   * call on the pool). */
+  /** Keep small jobs off sleeping workers, and fall back to one thread for a while when the pool
+   * runs slower than one thread would, as on a machine whose cores are busy with other work
+   * (default true; tests turn it off so every job with enough work runs on the pool). */
   adaptive?: boolean;
 }
 
@@ -66,8 +66,12 @@ const ROWS_ELEMENTS_PER_THREAD = 32_768;
 const GELU_PER_THREAD = 16_384;
 const ADAM_PER_THREAD = 32_768;
 
-/** Calls run on one thread after the pool proved slower than one thread (see run()). */
+/** Calls run on one thread after the pool proved slower than one thread (see run()), and the delay
+ * of a worker that counts as such. */
 const SOLO_CALLS = 200;
+const LATE_MS = 0.5;
+/** Jobs under this many per-thread minimums run on the calling thread when a worker sleeps. */
+const SMALL_JOB = 8;
 
 const ALIGN = 64;
 const PAGE = 65536;
@@ -154,7 +158,7 @@ export class WasmBackend implements Backend, DecodeAttention {
     this.poolSize = threads;
     this.simd = resolveSimd(options.simd);
     this.name = `wasm-${this.simd}`;
-    this.spin = options.spin ?? 5000;
+    this.spin = options.spin ?? 20_000;
     this.adaptive = options.adaptive ?? true;
     const module = compile(this.simd);
     this.memory = new wasmApi.Memory({ initial: 256, maximum: options.maxPages ?? 65536, shared: true });
@@ -347,10 +351,14 @@ export class WasmBackend implements Backend, DecodeAttention {
     return this.ints;
   }
 
-  /** Threads for a job of `work` units, at least `perThread` each, and at most `parts` shares. */
+  /** Threads for a job of `work` units, at least `perThread` each, and at most `parts` shares. A
+   * small job (under SMALL_JOB shares' worth) does not wake sleeping workers: the wake-up would
+   * cost about as much as their share (decoding runs many such jobs between loops of JS). */
   private split(work: number, perThread: number, parts: number): number {
     if (this.closed) return 1;
-    return Math.max(1, Math.min(this.threads, Math.floor(work / perThread), Math.floor(parts)));
+    const nt = Math.max(1, Math.min(this.threads, Math.floor(work / perThread), Math.floor(parts)));
+    if (this.adaptive && nt > 1 && work < perThread * SMALL_JOB && Atomics.load(this.ctrl, CTRL.sleeping) > 0) return 1;
+    return nt;
   }
 
   private ptr(view: Float32Array): number {
@@ -435,9 +443,10 @@ export class WasmBackend implements Backend, DecodeAttention {
   }
 
   /** Counts a parallel call whose wait for the workers (ms) exceeded what the calling thread, done
-   * with its own share in `own` ms, would have needed for theirs. */
+   * with its own share in `own` ms, would have needed for theirs, by more than a wake-up of a
+   * sleeping worker costs: a descheduled worker comes back a time slice (milliseconds) late. */
   private track(own: number, wait: number, nt: number): void {
-    if (wait > own * (nt - 1) + 0.02) {
+    if (wait > own * (nt - 1) + LATE_MS) {
       if (++this.slowStreak >= 3) {
         this.slowStreak = 0;
         this.soloCalls = SOLO_CALLS;
