@@ -39,6 +39,14 @@ export interface Backend {
   /** Accumulates dinp += gelu'(inp) · dout. */
   geluBackward(dinp: Float32Array, inp: Float32Array, dout: Float32Array, n: number): void;
 
+  /** Optional: attention of one new query per sequence against a KV cache (incremental decoding).
+   * qkv: n×3C (the new tokens' q, k, v); kcache, vcache: slots×ctx×C. Sequence i stores its k and v
+   * at position positions[i] of cache slot slots[i], then out[i] (n×C) = softmax(q·Kᵀ/√hs)·V over
+   * positions 0..positions[i] of that slot, per head. Slots must be distinct. Without it the model
+   * runs the same computation as a JS loop. */
+  attentionDecode?(out: Float32Array, qkv: Float32Array, kcache: Float32Array, vcache: Float32Array,
+    slots: ArrayLike<number>, positions: ArrayLike<number>, n: number, ctx: number, C: number, H: number): void;
+
   /** One AdamW step over n parameters (decoupled weight decay, bias-corrected with step t ≥ 1). */
   adamw(params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, t: number): void;

@@ -588,7 +588,8 @@ export function decodeStep(model: Gpt, slots: readonly number[], tokens: readonl
     const w = model.w.layers[l]!;
     be.layerNormForward(a.ln1, a.ln1Mean, a.ln1Rstd, x, w.ln1w, w.ln1b, n, C);
     linear(be, a.qkv, a.ln1, w.qkvw, w.qkvb, n, C, 3 * C);
-    attendToCache(a.atty, a.qkv, kv.k[l]!, kv.v[l]!, slots, positions, n, C, H, ctx, kv.scores, kv.acc);
+    if (be.attentionDecode) be.attentionDecode(a.atty, a.qkv, kv.k[l]!, kv.v[l]!, slots, positions, n, ctx, C, H);
+    else attendToCache(a.atty, a.qkv, kv.k[l]!, kv.v[l]!, slots, positions, n, C, H, ctx, kv.scores, kv.acc);
     linear(be, a.residual2, a.atty, w.attprojw, w.attprojb, n, C, C);
     addInto(x, x, a.residual2, n * C);
     be.layerNormForward(a.ln2, a.ln2Mean, a.ln2Rstd, x, w.ln2w, w.ln2b, n, C);
