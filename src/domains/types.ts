@@ -45,6 +45,9 @@ export interface Domain<D = unknown> {
   description: string;
   /** The difficulty knob: its meaning and its accepted integer range. */
   difficulty: { name: string; min: number; max: number };
+  /** Frequent multi-character pieces of this domain's prompts and responses (keywords, operators),
+   * which a tokenizer may give one token each. Only a speed-up: any text still encodes. */
+  words?: readonly string[];
   /** Deterministic for (seed, difficulty): same inputs, same problem. */
   generate(seed: number, difficulty: number): Problem<D>;
   /** The training target for a problem: gold steps (and final answer) in the response format. */

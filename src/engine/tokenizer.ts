@@ -1,6 +1,10 @@
 /** Character-level tokenizer: one token per character of a fixed alphabet (by default printable
  * ASCII and newline, which covers every domain's text), an UNK id for anything else, and the
- * special tokens PAD, BOS and EOS. Saved as `tokenizer.json` next to the weights. */
+ * special tokens PAD, BOS and EOS. Optionally a list of multi-character words (a domain's keywords,
+ * the refusal sentence) each get one token too, matched longest first: the same text in fewer
+ * positions trains and samples several times faster and leaves attention less to span. Any text
+ * still encodes, character by character where no word matches. Saved as `tokenizer.json` next to
+ * the weights. */
 
 /** Printable ASCII (space … tilde) and newline. */
 export const DEFAULT_CHARS: string = '\n' + Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
@@ -15,6 +19,8 @@ export interface TokenizerJson {
   version: 1;
   specials: { pad: number; bos: number; eos: number; unk: number };
   vocab: string[];
+  /** Multi-character words, ids following the alphabet (absent = none). */
+  words?: string[];
 }
 
 export class TokenizerError extends Error {
@@ -35,13 +41,21 @@ export class CharTokenizer {
   private readonly ascii = new Int32Array(128).fill(-1);
   private readonly other = new Map<string, number>();
   private readonly pieces: string[];
+  /** Multi-character words in id order after the alphabet. */
+  readonly words: readonly string[];
+  /** Words by their first character, longest first. */
+  private readonly wordsByFirst = new Map<string, { text: string; id: number }[]>();
 
-  constructor(chars: string = DEFAULT_CHARS) {
+  constructor(chars: string = DEFAULT_CHARS, words: readonly string[] = []) {
     const list = [...chars];
     if (list.length === 0) throw new TokenizerError('tokenizer alphabet is empty');
     if (new Set(list).size !== list.length) throw new TokenizerError('tokenizer alphabet has a repeated character');
+    const multi = words.filter((w) => [...w].length > 1);
+    if (multi.length !== words.length) throw new TokenizerError('tokenizer words must be longer than one character');
+    if (new Set(multi).size !== multi.length) throw new TokenizerError('tokenizer words must not repeat');
     this.chars = chars;
-    this.pieces = ['', '', '', UNK_TEXT, ...list];
+    this.words = [...multi];
+    this.pieces = ['', '', '', UNK_TEXT, ...list, ...multi];
     this.vocabSize = this.pieces.length;
     list.forEach((ch, i) => {
       const id = SPECIAL_TOKENS.length + i;
@@ -49,15 +63,31 @@ export class CharTokenizer {
       if (code < 128) this.ascii[code] = id;
       else this.other.set(ch, id);
     });
+    multi.forEach((w, i) => {
+      const first = String.fromCodePoint(w.codePointAt(0)!);
+      const bucket = this.wordsByFirst.get(first) ?? [];
+      bucket.push({ text: w, id: SPECIAL_TOKENS.length + list.length + i });
+      bucket.sort((a, b) => b.text.length - a.text.length);
+      this.wordsByFirst.set(first, bucket);
+    });
   }
 
-  /** Token ids of `text` (no BOS/EOS added). Characters outside the alphabet map to UNK. */
+  /** Token ids of `text` (no BOS/EOS added): the longest word starting at each position, else the
+   * character. Characters outside the alphabet map to UNK. */
   encode(text: string): number[] {
     const ids: number[] = [];
-    for (const ch of text) {
-      const code = ch.codePointAt(0)!;
+    for (let i = 0; i < text.length; ) {
+      const code = text.codePointAt(i)!;
+      const ch = String.fromCodePoint(code);
+      const word = this.wordsByFirst.get(ch)?.find((w) => text.startsWith(w.text, i));
+      if (word) {
+        ids.push(word.id);
+        i += word.text.length;
+        continue;
+      }
       const id = code < 128 ? this.ascii[code]! : (this.other.get(ch) ?? -1);
       ids.push(id >= 0 ? id : this.unk);
+      i += ch.length;
     }
     return ids;
   }
@@ -82,12 +112,13 @@ export class CharTokenizer {
       version: 1,
       specials: { pad: this.pad, bos: this.bos, eos: this.eos, unk: this.unk },
       vocab: [...SPECIAL_TOKENS, ...this.chars],
+      ...(this.words.length > 0 ? { words: [...this.words] } : {}),
     };
   }
 }
 
-export function createCharTokenizer(chars: string = DEFAULT_CHARS): CharTokenizer {
-  return new CharTokenizer(chars);
+export function createCharTokenizer(chars: string = DEFAULT_CHARS, words: readonly string[] = []): CharTokenizer {
+  return new CharTokenizer(chars, words);
 }
 
 /** Rebuild a tokenizer from its JSON form, checking it is one this code wrote. */
@@ -111,5 +142,7 @@ export function tokenizerFromJson(json: unknown): CharTokenizer {
       throw new TokenizerError(`tokenizer.json: vocab[${i + SPECIAL_TOKENS.length}] must be a single character`);
     }
   });
-  return new CharTokenizer(chars.join(''));
+  const words = j.words ?? [];
+  if (!Array.isArray(words) || words.some((w) => typeof w !== 'string')) throw new TokenizerError('tokenizer.json: words must be a list of strings');
+  return new CharTokenizer(chars.join(''), words);
 }

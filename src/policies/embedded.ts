@@ -10,6 +10,8 @@ import { sample } from '../engine/sample.js';
 import { CharTokenizer } from '../engine/tokenizer.js';
 import { trainSft } from '../engine/train.js';
 import type { Policy, PolicyFactory, Trainer } from './types.js';
+import { getDomain } from '../domains/index.js';
+import { REFUSAL } from '../domains/response.js';
 
 export interface EmbeddedEngine {
   /** One line for logs: model size and backend. */
@@ -44,7 +46,8 @@ export function createEmbeddedEngine(config: RunConfig, choice: BackendChoice = 
   const sampleBackend = openBackend(choice);
   let policyGeneration = 0;
   const backend = trainBackend;
-  const tokenizer = new CharTokenizer();
+  // Characters, plus one token each for the domain's keywords, the answer marker and the refusal.
+  const tokenizer = new CharTokenizer(undefined, [...new Set([...(getDomain(config.domain).words ?? []), '#### ', REFUSAL])]);
   const modelConfig = makeConfig({
     vocabSize: tokenizer.vocabSize,
     contextLength: config.model.contextLength,

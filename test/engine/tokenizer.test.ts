@@ -48,3 +48,25 @@ describe('character tokenizer', () => {
     expect(() => tokenizerFromJson({ ...good, vocab: [...good.vocab, 'a'] })).toThrow(/repeated/);
   });
 });
+
+describe('words', () => {
+  it('encodes known words as one token, longest first, and round-trips any text', async () => {
+    const { createCharTokenizer, tokenizerFromJson } = await import('../../src/engine/tokenizer.js');
+    const tok = createCharTokenizer(undefined, ['(unstack ', '(un', 'Sorry, the problem is too difficult. I cannot solve it.']);
+    const ids = tok.encode('(unstack a b)\n');
+    expect(ids).toHaveLength(1 + 5);
+    expect(tok.piece(ids[0]!)).toBe('(unstack ');
+    expect(tok.encode('(unx')).toHaveLength(2);
+    for (const text of ['(unstack a b)\n(un', 'Sorry, the problem is too difficult. I cannot solve it.', 'é(unstack ']) {
+      expect(tok.decode(tok.encode(text))).toBe(text.replace('é', '\uFFFD'));
+    }
+    const again = tokenizerFromJson(JSON.parse(JSON.stringify(tok)));
+    expect(again.vocabSize).toBe(tok.vocabSize);
+    expect(again.encode('(unstack a b)')).toEqual(tok.encode('(unstack a b)'));
+  });
+  it('rejects single-character or repeated words', async () => {
+    const { createCharTokenizer } = await import('../../src/engine/tokenizer.js');
+    expect(() => createCharTokenizer(undefined, ['a'])).toThrow(/longer than one character/);
+    expect(() => createCharTokenizer(undefined, ['ab', 'ab'])).toThrow(/must not repeat/);
+  });
+});

@@ -24,6 +24,7 @@ export const arithmetic: Domain<ArithmeticData> = {
   name: 'arithmetic',
   description: 'integer expressions evaluated one operation per line (also imported GSM8K word problems)',
   difficulty: { name: 'operations', min: MIN_OPS, max: MAX_OPS },
+  words: ['Evaluate '],
   generate: generateExpr,
   goldCompletion: (problem) => formatCompletion(problem.goldSteps, problem.goldAnswer),
   verify,

@@ -17,6 +17,7 @@ export const countdown: Domain<CountdownData> = {
   name: 'countdown',
   description: 'reach a target from given numbers with + - * /, each number used at most once',
   difficulty: { name: 'numbers', min: MIN_NUMBERS, max: MAX_NUMBERS },
+  words: ['Use ', ' to make '],
   generate: generateCountdown,
   goldCompletion: (problem) => formatCompletion(problem.goldSteps, problem.goldAnswer),
   verify,

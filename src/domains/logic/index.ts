@@ -5,7 +5,7 @@
 import { formatCompletion } from '../response.js';
 import type { Domain, Problem } from '../types.js';
 import { renderPrompt } from './format.js';
-import { generateTheory, MAX_DEPTH, MIN_DEPTH } from './generate.js';
+import { ENTITIES, generateTheory, MAX_DEPTH, MIN_DEPTH, PREDICATES } from './generate.js';
 import { goldTrace } from './prove.js';
 import type { LogicData } from './theory.js';
 import { verifyLogic } from './verify.js';
@@ -26,6 +26,7 @@ export const logic: Domain<LogicData> = {
   name: 'logic',
   description: 'rule reasoning with exceptions and preferences: is the question proved, disproved or unknown?',
   difficulty: { name: 'depth', min: MIN_DEPTH, max: MAX_DEPTH },
+  words: ['facts: ', 'q: ', ' => ', ' & ', '#### proved', '#### disproved', '#### unknown', ...ENTITIES.map((e) => `${e} `), ...PREDICATES],
   generate(seed: number, difficulty: number): Problem<LogicData> {
     if (!Number.isInteger(difficulty) || difficulty < MIN_DEPTH || difficulty > MAX_DEPTH) {
       throw new RangeError(`logic: depth must be an integer from ${MIN_DEPTH} to ${MAX_DEPTH}, got ${difficulty}`);
