@@ -16,6 +16,8 @@ export const CTRL = {
   err: 34,
   /** Workers that have instantiated the module. */
   ready: 48,
+  /** Workers asleep in Atomics.wait (waking one costs tens of microseconds). */
+  sleeping: 49,
 } as const;
 /** Bytes of the control block; the float64 argument slots follow it. */
 export const CTRL_BYTES = 256;
@@ -54,6 +56,7 @@ export const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, ctrl, args, tid, names, spin } = workerData;
 const SEQ = ${CTRL.seq}, DONE = ${CTRL.done}, CMD = ${CTRL.cmd}, NT = ${CTRL.nt}, ERR = ${CTRL.err}, READY = ${CTRL.ready};
+const SLEEPING = ${CTRL.sleeping};
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const fns = names.map((n) => instance.exports[n]);
 const c = new Int32Array(memory.buffer, ctrl, ${CTRL_BYTES / 4});
@@ -63,9 +66,13 @@ Atomics.notify(c, READY);
 for (;;) {
   let s = Atomics.load(c, SEQ);
   for (let i = 0; s === seen && i < spin; i++) s = Atomics.load(c, SEQ);
-  while (s === seen) {
-    Atomics.wait(c, SEQ, seen);
-    s = Atomics.load(c, SEQ);
+  if (s === seen) {
+    Atomics.add(c, SLEEPING, 1);
+    while (s === seen) {
+      Atomics.wait(c, SEQ, seen);
+      s = Atomics.load(c, SEQ);
+    }
+    Atomics.sub(c, SLEEPING, 1);
   }
   seen = s;
   const cmd = Atomics.load(c, CMD);
