@@ -118,10 +118,11 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
       if (existing) return existing;
       const seed = roundSeed(config.seed, k);
       const policy = await policyFor(from.checkpoint!);
-      const { samples, verdicts } = await sampleAndVerify(policy, domain, train, 'train',
+      const problems = roundProblems(train, config.ei.problemsPerRound, seed);
+      const { samples, verdicts } = await sampleAndVerify(policy, domain, problems, 'train',
         { n: config.ei.n, temperature: config.ei.temperature, maxTokens: config.ei.maxTokens, seed }, progress, `sample ${roundKey(k)}`);
       const s = typeof shaping === 'function' ? shaping(samples) : shaping;
-      const examples = buildDataset(train, samples, verdicts, s, config.ei.n, T, seed);
+      const examples = buildDataset(problems, samples, verdicts, s, config.ei.n, T, seed);
       const base = config.ei.mode === 'fromBase' ? init!.checkpoint : from.checkpoint;
       // Every sample wrong leaves nothing to learn from: the round keeps the sampling model.
       const t = examples.length > 0
@@ -203,6 +204,12 @@ function record(
 ): RoundRow {
   const id = store.insertRound({ ...k, ...row, f: ev.overall.f }, [...trainSamples, ...ev.samples], ev.metrics, losses, meta);
   return store.rounds().find((r) => r.id === id)!;
+}
+
+/** The training problems a round samples: all of them, or a seeded random subset of `count`. */
+export function roundProblems(train: readonly Problem[], count: number, seed: number): readonly Problem[] {
+  if (count <= 0 || count >= train.length) return train;
+  return createRng(seed ^ 0x5e1ec7).shuffle([...train]).slice(0, count);
 }
 
 /** The initialisation data: every gold solution, plus for a `refusalFraction` share of problems a

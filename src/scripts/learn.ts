@@ -1,10 +1,10 @@
-/** Does the embedded engine learn? SFT from scratch on generated Blocksworld problems, then greedy
- * plans for held-out problems graded by the domain's validator.
- * Run: npm run learn:blocksworld -- [--blocks 3,4] [--minutes 8] [--d 128] [--layers 4] [--heads 4]
- *        [--batch 32] [--lr 3e-3] [--held-out 500] [--seed 0] [--out DIR] */
+/** Does the embedded engine learn a domain? SFT from scratch on generated problems for a time
+ * budget, then greedy responses to held-out problems graded by the domain's verifier.
+ * Run: npm run build && node dist/scripts/learn.js [--domain blocksworld] [--difficulties 3,4]
+ *        [--minutes 8] [--d 128] [--layers 4] [--heads 4] [--batch 16] [--lr 1e-3] [--held-out 500]
+ *        [--seed 0] [--chars] [--out DIR] */
 import { parseArgs } from 'node:util';
-import { blocksworld } from '../domains/blocksworld/index.js';
-import { problemSeed } from '../domains/index.js';
+import { getDomain, problemSeed } from '../domains/index.js';
 import { createWasmBackend } from '../engine/backends/wasm.js';
 import { countParams, makeConfig } from '../engine/config.js';
 import { saveCheckpoint } from '../engine/checkpoint.js';
@@ -15,20 +15,22 @@ import { trainSft } from '../engine/train.js';
 
 const { values: a } = parseArgs({
   options: {
-    blocks: { type: 'string', default: '3,4' },
+    domain: { type: 'string', default: 'blocksworld' },
+    difficulties: { type: 'string', default: '3,4' },
     minutes: { type: 'string', default: '8' },
     d: { type: 'string', default: '128' },
     layers: { type: 'string', default: '4' },
     heads: { type: 'string', default: '4' },
-    batch: { type: 'string', default: '32' },
-    lr: { type: 'string', default: '3e-3' },
+    batch: { type: 'string', default: '16' },
+    lr: { type: 'string', default: '1e-3' },
     'held-out': { type: 'string', default: '500' },
     seed: { type: 'string', default: '0' },
     out: { type: 'string' },
     chars: { type: 'boolean', default: false },
   },
 });
-const blocks = a.blocks!.split(',').map(Number);
+const domain = getDomain(a.domain!);
+const blocks = a.difficulties!.split(',').map(Number);
 const seed = Number(a.seed);
 const heldOutCount = Number(a['held-out']);
 const budgetMs = Number(a.minutes) * 60_000;
@@ -37,9 +39,9 @@ const started = Date.now();
 // Held-out problems first; training problems never share a prompt with them.
 const seen = new Set<string>();
 const draw = (salt: number, count: number) => {
-  const out: ReturnType<typeof blocksworld.generate>[] = [];
+  const out: ReturnType<typeof domain.generate>[] = [];
   for (let i = 0; out.length < count && i < count * 50; i++) {
-    const p = blocksworld.generate(problemSeed(seed ^ salt, i), blocks[i % blocks.length]!);
+    const p = domain.generate(problemSeed(seed ^ salt, i), blocks[i % blocks.length]!);
     if (seen.has(p.prompt)) continue;
     seen.add(p.prompt);
     out.push(p);
@@ -48,14 +50,14 @@ const draw = (salt: number, count: number) => {
 };
 const heldOut = draw(0x7e57, heldOutCount);
 const train = draw(0x7a1, 50_000);
-const examples = train.map((p) => ({ prompt: p.prompt, completion: blocksworld.goldCompletion(p) }));
+const examples = train.map((p) => ({ prompt: p.prompt, completion: domain.goldCompletion(p) }));
 
-const tokenizer = new CharTokenizer(undefined, a.chars ? [] : [...blocksworld.words!]);
-const longest = Math.max(...[...heldOut, ...train].map((p) => tokenizer.encode(p.prompt + blocksworld.goldCompletion(p)).length + 2));
+const tokenizer = new CharTokenizer(undefined, a.chars ? [] : [...domain.words!]);
+const longest = Math.max(...[...heldOut, ...train].map((p) => tokenizer.encode(p.prompt + domain.goldCompletion(p)).length + 2));
 const config = makeConfig({ vocabSize: tokenizer.vocabSize, contextLength: longest, dModel: Number(a.d), nLayer: Number(a.layers), nHead: Number(a.heads) });
 const backend = createWasmBackend();
 const model = createGpt(config, { backend, seed });
-console.log(`blocks ${blocks.join(',')}: ${train.length} training problems, ${heldOut.length} held out; model ${(countParams(config) / 1e6).toFixed(2)}M params, context ${longest}, ${backend.name} x${backend.threads}`);
+console.log(`${domain.name} ${blocks.join(',')}: ${train.length} training problems, ${heldOut.length} held out; model ${(countParams(config) / 1e6).toFixed(2)}M params, context ${longest}, ${backend.name} x${backend.threads}`);
 
 // Steps: estimate the step time on a short warm-up, then spend ~85% of the budget training.
 const evalReserveMs = 60_000;
@@ -75,19 +77,19 @@ const completions = sample(model, tokenizer, heldOut.map((p) => p.prompt), { n: 
 const byBlocks = new Map<number, { n: number; correct: number }>();
 let correct = 0;
 heldOut.forEach((p, i) => {
-  const ok = blocksworld.verify(p, completions[i]![0]!.text).verdict === 'correct';
+  const ok = domain.verify(p, completions[i]![0]!.text).verdict === 'correct';
   correct += ok ? 1 : 0;
   const e = byBlocks.get(p.difficulty) ?? { n: 0, correct: 0 };
   e.n++;
   e.correct += ok ? 1 : 0;
   byBlocks.set(p.difficulty, e);
 });
-const failures = heldOut.map((p, i) => ({ p, text: completions[i]![0]!.text })).filter(({ p, text }) => blocksworld.verify(p, text).verdict !== 'correct');
+const failures = heldOut.map((p, i) => ({ p, text: completions[i]![0]!.text })).filter(({ p, text }) => domain.verify(p, text).verdict !== 'correct');
 for (const { p, text } of failures.slice(0, 3)) {
-  console.log(`--- ${p.prompt}gold:\n${blocksworld.goldCompletion(p)}\nmodel:\n${text}\nverdict: ${JSON.stringify(blocksworld.verify(p, text))}`);
+  console.log(`--- ${p.prompt}gold:\n${domain.goldCompletion(p)}\nmodel:\n${text}\nverdict: ${JSON.stringify(domain.verify(p, text))}`);
 }
 const seconds = (Date.now() - started) / 1000;
-console.log(`held-out greedy plans correct: ${correct}/${heldOut.length} = ${((100 * correct) / heldOut.length).toFixed(1)}% ` +
-  `(${[...byBlocks].map(([b, e]) => `${b} blocks ${((100 * e.correct) / e.n).toFixed(1)}%`).join(', ')}); ${result.steps} steps, ${seconds.toFixed(0)} s total`);
-if (a.out) saveCheckpoint(a.out, model, tokenizer, { metadata: { task: `blocksworld ${blocks.join(',')} SFT` } });
+console.log(`held-out greedy responses correct: ${correct}/${heldOut.length} = ${((100 * correct) / heldOut.length).toFixed(1)}% ` +
+  `(${[...byBlocks].map(([b, e]) => `${domain.difficulty.name} ${b}: ${((100 * e.correct) / e.n).toFixed(1)}%`).join(', ')}); ${result.steps} steps, ${seconds.toFixed(0)} s total`);
+if (a.out) saveCheckpoint(a.out, model, tokenizer, { metadata: { task: `${domain.name} ${blocks.join(',')} SFT` } });
 backend.close();
