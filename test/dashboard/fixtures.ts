@@ -3,7 +3,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Domain } from '../../src/domains/types.js';
-import { formatCompletion, parseResponse, preVerdict, REFUSAL } from '../../src/domains/response.js';
+import { counting } from '../helpers/counting.js';
+import { formatCompletion, REFUSAL } from '../../src/domains/response.js';
 import type { Example, Policy, Trainer } from '../../src/policies/types.js';
 import { createRng } from '../../src/util/random.js';
 import { RunStore, type MetricsRow } from '../../src/store/run-store.js';
@@ -12,25 +13,6 @@ import { resolveConfig, type Method, type RunConfig } from '../../src/loop/confi
 import { silentProgress } from '../../src/loop/progress.js';
 
 export const DIFFICULTIES = [1, 2, 3, 4, 5, 6, 7, 8];
-
-const counting: Domain<{ n: number }> = {
-  name: 'counting',
-  description: 'count to n',
-  difficulty: { name: 'n', min: 1, max: 9 },
-  generate(seed, n) {
-    const tag = createRng(seed).int(0, 999);
-    const steps = Array.from({ length: n }, (_, i) => String(i + 1));
-    return { id: `c${n}-${tag}`, domain: 'counting', difficulty: n, prompt: `count to ${n} #${tag}`, goldSteps: steps, goldAnswer: String(n), data: { n } };
-  },
-  goldCompletion: (p) => formatCompletion(p.goldSteps, p.goldAnswer),
-  verify(problem, response) {
-    const parsed = parseResponse(response);
-    const pre = preVerdict(parsed);
-    if (pre) return pre;
-    const ok = parsed.answer === problem.goldAnswer && parsed.steps.join(',') === problem.goldSteps.join(',');
-    return ok ? { verdict: 'correct', depth: parsed.steps.length } : { verdict: 'wrong', depth: parsed.steps.length, reason: `miscounted: stopped at ${parsed.steps.at(-1) ?? 'nothing'}` };
-  },
-};
 
 interface SimModel { skill: number; refuse: number }
 

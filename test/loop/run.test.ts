@@ -6,7 +6,8 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Domain, Problem } from '../../src/domains/types.js';
-import { formatCompletion, parseResponse, preVerdict, REFUSAL } from '../../src/domains/response.js';
+import { formatCompletion, REFUSAL } from '../../src/domains/response.js';
+import { counting } from '../helpers/counting.js';
 import type { Example, Policy, Trainer } from '../../src/policies/types.js';
 import { createRng } from '../../src/util/random.js';
 import { RunStore } from '../../src/store/run-store.js';
@@ -14,26 +15,6 @@ import { runMethod } from '../../src/loop/run.js';
 import { resolveConfig, type Method, type RunConfig } from '../../src/loop/config.js';
 import { silentProgress } from '../../src/loop/progress.js';
 import { writeReport } from '../../src/report/report.js';
-
-/** Count to a number: prompt `count to N`, steps `1`..`N`, answer `N`. Difficulty = N. */
-const counting: Domain<{ n: number }> = {
-  name: 'counting',
-  description: 'count to n',
-  difficulty: { name: 'n', min: 1, max: 9 },
-  generate(seed, n) {
-    const tag = createRng(seed).int(0, 999);
-    const steps = Array.from({ length: n }, (_, i) => String(i + 1));
-    return { id: `c${n}-${tag}`, domain: 'counting', difficulty: n, prompt: `count to ${n} #${tag}`, goldSteps: steps, goldAnswer: String(n), data: { n } };
-  },
-  goldCompletion: (p) => formatCompletion(p.goldSteps, p.goldAnswer),
-  verify(problem, response) {
-    const parsed = parseResponse(response);
-    const pre = preVerdict(parsed);
-    if (pre) return pre;
-    const ok = parsed.answer === problem.goldAnswer && parsed.steps.join(',') === problem.goldSteps.join(',');
-    return ok ? { verdict: 'correct', depth: parsed.steps.length } : { verdict: 'wrong', depth: parsed.steps.length, reason: 'miscounted' };
-  },
-};
 
 /** A simulated model: it can count up to `skill`; its refusal probability is the share of refusal
  * examples it was last trained on. Trained prompts are recorded so the test can audit them. */
