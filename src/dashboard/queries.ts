@@ -3,7 +3,7 @@
  * round with tens of thousands of samples costs one page per request. */
 import type { Phase, Split } from '../store/run-store.js';
 import type { VerdictKind } from '../domains/types.js';
-import { roundKey } from '../report/report.js';
+import { roundKey } from '../store/run-store.js';
 import type { Db } from './snapshot.js';
 
 export const SPLITS: readonly Split[] = ['train', 'val', 'test'];

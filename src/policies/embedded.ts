@@ -45,7 +45,6 @@ export function createEmbeddedEngine(config: RunConfig, choice: BackendChoice = 
   const trainBackend = openBackend(choice);
   const sampleBackend = openBackend(choice);
   let policyGeneration = 0;
-  const backend = trainBackend;
   // Characters, plus one token each for the domain's keywords, the answer marker and the refusal.
   const tokenizer = new CharTokenizer(undefined, [...new Set([...(getDomain(config.domain).words ?? []), '#### ', REFUSAL])]);
   const modelConfig = makeConfig({
@@ -59,8 +58,8 @@ export function createEmbeddedEngine(config: RunConfig, choice: BackendChoice = 
   const trainer: Trainer = {
     async train({ examples, base, outDir, seed, epochs, batchSize, lr, onProgress }) {
       trainBackend.reset?.();
-      const loaded = base === null ? null : loadCheckpoint(base, { backend });
-      const model = loaded?.model ?? createGpt(modelConfig, { backend, seed });
+      const loaded = base === null ? null : loadCheckpoint(base, { backend: trainBackend });
+      const model = loaded?.model ?? createGpt(modelConfig, { backend: trainBackend, seed });
       const tok = loaded?.tokenizer ?? tokenizer;
       const steps = Math.max(1, Math.ceil(epochs * Math.ceil(examples.length / batchSize)));
       const result = trainSft(model, tok, examples, {
@@ -97,7 +96,7 @@ export function createEmbeddedEngine(config: RunConfig, choice: BackendChoice = 
   };
 
   return {
-    describe: `embedded GPT ${(countParams(modelConfig) / 1e6).toFixed(2)}M params, ${backend.name} backend (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`,
+    describe: `embedded GPT ${(countParams(modelConfig) / 1e6).toFixed(2)}M params, ${trainBackend.name} backend (${trainBackend.threads} thread${trainBackend.threads === 1 ? '' : 's'})`,
     trainer,
     openPolicy,
     close: async () => {

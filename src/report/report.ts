@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { RunConfig } from '../loop/config.js';
 import { roundKey, type MetricsRow, type RoundRow, type RunStore } from '../store/run-store.js';
 
-export { roundKey };
 import { writeFileAtomic } from '../util/atomic.js';
 import { lineChart, renderSvg } from './plots.js';
 
