@@ -109,4 +109,27 @@ describe('ceiling run', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/in use by another ceiling process/);
   });
+
+  it('compare runs every method on the same problems and writes one table', () => {
+    const out = join(tmp, 'compare');
+    const r = spawnSync(process.execPath, [BIN, 'compare', '--config', configFile, '--out', out, '--quiet', '--methods', 'sft,rtuning,autocei'], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.status).toBe(0);
+    const table = readFileSync(join(out, 'compare.md'), 'utf8');
+    for (const m of ['sft', 'rtuning', 'autocei']) expect(table).toMatch(new RegExp(`^\\| ${m} \\|`, 'm'));
+    expect(table).toContain('(best f)');
+    const json = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
+    expect(json.map((e: { method: string }) => e.method)).toEqual(['sft', 'rtuning', 'autocei']);
+    // Same seed, same problems in every run.
+    const prompts = (m: string) => {
+      const store = RunStore.open(join(out, m, 'run.db'));
+      try {
+        return store.problems('test').map((p) => p.prompt);
+      } finally {
+        store.close();
+      }
+    };
+    expect(prompts('sft')).toEqual(prompts('autocei'));
+    expect(existsSync(join(out, 'plots', 'methods.svg'))).toBe(true);
+  });
 });
