@@ -1,7 +1,7 @@
 /** Read-only queries over a run database copy (see snapshot.ts). They follow the schema of
  * src/store/run-store.ts but never create or change anything, and they page samples in SQL so a
  * round with tens of thousands of samples costs one page per request. */
-import type { Phase, Split } from '../store/run-store.js';
+import type { MetricsRow, Phase, SampleRow, Split } from '../store/run-store.js';
 import type { VerdictKind } from '../domains/types.js';
 import { roundKey } from '../store/run-store.js';
 import type { Db } from './snapshot.js';
@@ -11,19 +11,8 @@ export const VERDICTS: readonly VerdictKind[] = ['correct', 'wrong', 'idk'];
 
 const TABLES = ['meta', 'problems', 'rounds', 'samples', 'metrics', 'train_loss'] as const;
 
-export interface MetricsView {
-  difficulty: number | null;
-  total: number;
-  correct: number;
-  wrong: number;
-  idk: number;
-  accuracy: number;
-  precision: number;
-  idkRate: number;
-  f: number;
-  passAtK: number | null;
-  majAtK: number | null;
-}
+/** A metrics row as the store records it, without the split (the round's phase implies it). */
+export type MetricsView = Omit<MetricsRow, 'split'>;
 
 export interface RoundView {
   id: number;
@@ -124,12 +113,9 @@ export function readRun(db: Db): RunData {
   });
   const rounds = all.filter((r) => r.phase !== 'final');
   const final = all.find((r) => r.phase === 'final') ?? null;
-  let selected: string | null = null;
-  if (final) {
-    const checkpoint = (db.get('SELECT checkpoint FROM rounds WHERE id = ?', [final.id]) as { checkpoint: string | null }).checkpoint;
-    const chosen = (db.all("SELECT id FROM rounds WHERE phase != 'final' AND checkpoint IS ? ORDER BY id", [checkpoint]) as { id: number }[])[0];
-    selected = rounds.find((r) => r.id === num(chosen?.id))?.key ?? null;
-  }
+  // Recorded with the final evaluation: a checkpoint alone cannot tell, since a round that had
+  // nothing to train on keeps the checkpoint of the round before it.
+  const selected = final ? (meta.selected ?? null) : null;
 
   const keyById = new Map(all.map((r) => [r.id, r.key]));
   const losses: RunData['losses'] = [];
@@ -185,17 +171,11 @@ export interface SampleQuery {
   limit: number;
 }
 
-export interface SampleView {
-  problemId: string;
+/** A sample row with its problem's difficulty, prompt and gold completion. */
+export interface SampleView extends Omit<SampleRow, 'split'> {
   difficulty: number | null;
   prompt: string | null;
   gold: string | null;
-  index: number;
-  response: string;
-  verdict: VerdictKind;
-  depth: number;
-  reason: string | null;
-  reward: number | null;
 }
 
 export interface SamplePage {
