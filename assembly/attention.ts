@@ -114,13 +114,13 @@ export function attentionBackward(args: usize, tid: i32, nt: i32): void {
   }
 }
 
-/** scores[t] = q·k_t for t < n, keys `stride` bytes apart, hs floats each. Four keys at a time: four
- * running sums, then one 4×4 transpose-add gives the four scores in one vector (a quarter of the
- * horizontal sums). */
-function scoreKeys(scores: usize, q: usize, k: usize, stride: usize, n: i32, hs: i32): void {
+/** scores[t] = q·k_t for t0 ≤ t < t1, keys `stride` bytes apart, hs floats each. Four keys at a
+ * time: four running sums, then one 4×4 transpose-add gives the four scores in one vector (a
+ * quarter of the horizontal sums; each score rounds the same as a single one). */
+function scoreKeys(scores: usize, q: usize, k: usize, stride: usize, t0: i32, t1: i32, hs: i32): void {
   const hs4 = hs & ~3;
-  let t = 0;
-  for (; t + 4 <= n; t += 4) {
+  let t = t0;
+  for (; t + 4 <= t1; t += 4) {
     const k0 = k + <usize>t * stride, k1 = k0 + stride, k2 = k1 + stride, k3 = k2 + stride;
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
     for (let d = 0; d < hs4; d += 4) {
@@ -149,7 +149,7 @@ function scoreKeys(scores: usize, q: usize, k: usize, stride: usize, n: i32, hs:
     }
     v128.store(scores + (<usize>t << 2), r);
   }
-  for (; t < n; t++) {
+  for (; t < t1; t++) {
     const kt = k + <usize>t * stride;
     let v = f32x4.splat(0);
     for (let d = 0; d < hs4; d += 4) v = madd(v128.load(q + (<usize>d << 2)), v128.load(kt + (<usize>d << 2)), v);
@@ -159,14 +159,21 @@ function scoreKeys(scores: usize, q: usize, k: usize, stride: usize, n: i32, hs:
   }
 }
 
-/** out[0..hs) = Σ_{t<n} p[t]·v_t, values `stride` bytes apart: eight columns' sums stay in registers
- * across the whole pass over t. */
-function weightValues(out: usize, p: usize, v: usize, stride: usize, n: i32, hs: i32): void {
+/** out[0..hs) (+)= Σ_{t0≤t<t1} p[t]·v_t, values `stride` bytes apart: eight columns' sums stay in
+ * registers across the pass over t. keep: add to out (the sums of earlier t, in t order, so a pass
+ * split in t ranges rounds exactly like one pass). */
+function weightValues(out: usize, p: usize, v: usize, stride: usize, t0: i32, t1: i32, hs: i32, keep: bool): void {
   let d = 0;
+  const o0 = out;
   for (; d + 32 <= hs; d += 32) {
     let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    let vp = v + (<usize>d << 2);
-    for (let t = 0; t < n; t++) {
+    if (keep) {
+      const o = o0 + (<usize>d << 2);
+      a0 = v128.load(o); a1 = v128.load(o, 16); a2 = v128.load(o, 32); a3 = v128.load(o, 48);
+      a4 = v128.load(o, 64); a5 = v128.load(o, 80); a6 = v128.load(o, 96); a7 = v128.load(o, 112);
+    }
+    let vp = v + <usize>t0 * stride + (<usize>d << 2);
+    for (let t = t0; t < t1; t++) {
       const w = v128.load32_splat(p + (<usize>t << 2));
       a0 = madd(w, v128.load(vp), a0); a1 = madd(w, v128.load(vp, 16), a1);
       a2 = madd(w, v128.load(vp, 32), a2); a3 = madd(w, v128.load(vp, 48), a3);
@@ -179,20 +186,24 @@ function weightValues(out: usize, p: usize, v: usize, stride: usize, n: i32, hs:
     v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
   }
   for (; d + 4 <= hs; d += 4) {
-    let acc = f32x4.splat(0);
-    let vp = v + (<usize>d << 2);
-    for (let t = 0; t < n; t++) {
+    let acc = keep ? v128.load(out + (<usize>d << 2)) : f32x4.splat(0);
+    let vp = v + <usize>t0 * stride + (<usize>d << 2);
+    for (let t = t0; t < t1; t++) {
       acc = madd(v128.load32_splat(p + (<usize>t << 2)), v128.load(vp), acc);
       vp += stride;
     }
     v128.store(out + (<usize>d << 2), acc);
   }
   for (; d < hs; d++) {
-    let acc: f32 = 0;
-    for (let t = 0; t < n; t++) acc += load<f32>(p + (<usize>t << 2)) * load<f32>(v + <usize>t * stride + (<usize>d << 2));
+    let acc: f32 = keep ? load<f32>(out + (<usize>d << 2)) : 0;
+    for (let t = t0; t < t1; t++) acc += load<f32>(p + (<usize>t << 2)) * load<f32>(v + <usize>t * stride + (<usize>d << 2));
     store<f32>(out + (<usize>d << 2), acc);
   }
 }
+
+/** Cached positions per block of attendRow: 16 rows of keys or values (8 KiB at C = 128) stay in
+ * L1 while every head takes its columns from them. */
+const TB: i32 = 16;
 
 /** Attention of one new query per sequence against a KV cache (incremental decoding). args: out
  * (n×C), qkv (n×3C), kcache, vcache (slots×ctx×C), slots, positions (n int32 each), n, ctx, C, H,
@@ -204,21 +215,36 @@ export function attentionDecode(args: usize, tid: i32, nt: i32): void {
   const slots = argPtr(args, 4), positions = argPtr(args, 5);
   const n = argInt(args, 6), ctx = argInt(args, 7), C = argInt(args, 8), H = argInt(args, 9);
   const scores = argPtr(args, 10) + <usize>tid * argPtr(args, 11);
-  const hs = C / H;
-  const scale = <f32>(1 / Math.sqrt(<f64>hs));
-  const rowBytes = <usize>C << 2;
   const i0 = partStart(n, tid, nt), i1 = partStart(n, tid + 1, nt);
   for (let i = i0; i < i1; i++) {
     const slot = load<i32>(slots + (<usize>i << 2)), pos = load<i32>(positions + (<usize>i << 2));
-    const q = at(qkv, i * 3 * C);
-    const kbase = at(kc, slot * ctx * C), vbase = at(vc, slot * ctx * C);
-    memory.copy(kbase + <usize>pos * rowBytes, q + rowBytes, rowBytes);
-    memory.copy(vbase + <usize>pos * rowBytes, q + 2 * rowBytes, rowBytes);
-    for (let h = 0; h < H; h++) {
-      const qh = at(q, h * hs), kh = at(kbase, h * hs), vh = at(vbase, h * hs);
-      scoreKeys(scores, qh, kh, rowBytes, pos + 1, hs);
-      softmaxInPlace(scores, pos + 1, scale);
-      weightValues(at(out, i * C + h * hs), scores, vh, rowBytes, pos + 1, hs);
-    }
+    attendRow(out, qkv, kc, vc, i, slot, pos, ctx, C, H, scores);
+  }
+}
+
+/** Sequence i of attentionDecode: store its k and v at position pos of cache slot `slot`, then
+ * attend over positions 0..pos. scores: H·ctx floats. The cache is read in blocks of TB whole
+ * positions (all heads) rather than head by head: one sequential stream instead of H strided
+ * ones, which is what decoding waits on when the cache of a large batch is out of L2. */
+export function attendRow(out: usize, qkv: usize, kc: usize, vc: usize, i: i32, slot: i32, pos: i32,
+  ctx: i32, C: i32, H: i32, scores: usize): void {
+  const hs = C / H;
+  const scale = <f32>(1 / Math.sqrt(<f64>hs));
+  const rowBytes = <usize>C << 2;
+  const q = at(qkv, i * 3 * C);
+  const kbase = at(kc, slot * ctx * C), vbase = at(vc, slot * ctx * C);
+  const o = at(out, i * C);
+  const n = pos + 1;
+  const sh = <usize>ctx << 2;
+  memory.copy(kbase + <usize>pos * rowBytes, q + rowBytes, rowBytes);
+  memory.copy(vbase + <usize>pos * rowBytes, q + 2 * rowBytes, rowBytes);
+  for (let t0 = 0; t0 < n; t0 += TB) {
+    const t1 = min(n, t0 + TB);
+    for (let h = 0; h < H; h++) scoreKeys(scores + <usize>h * sh, at(q, h * hs), at(kbase, h * hs), rowBytes, t0, t1, hs);
+  }
+  for (let h = 0; h < H; h++) softmaxInPlace(scores + <usize>h * sh, n, scale);
+  for (let t0 = 0; t0 < n; t0 += TB) {
+    const t1 = min(n, t0 + TB);
+    for (let h = 0; h < H; h++) weightValues(at(o, h * hs), scores + <usize>h * sh, at(vbase, h * hs), rowBytes, t0, t1, hs, t0 > 0);
   }
 }

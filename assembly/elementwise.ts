@@ -39,7 +39,11 @@ const GELU_C: f32 = 0.044715;
 /** Backend.geluForward. args: out, inp, n. */
 export function geluForward(args: usize, tid: i32, nt: i32): void {
   const out = argPtr(args, 0), inp = argPtr(args, 1), n = argInt(args, 2);
-  const i0 = range0(n, tid, nt), i1 = range0(n, tid + 1, nt);
+  geluRange(out, inp, range0(n, tid, nt), range0(n, tid + 1, nt));
+}
+
+/** out[i] = gelu(inp[i]) for i0 ≤ i < i1. */
+export function geluRange(out: usize, inp: usize, i0: i32, i1: i32): void {
   const i4 = i0 + ((i1 - i0) & ~3);
   for (let i = i0; i < i4; i += 4) v128.store(at(out, i), geluF(v128.load(at(inp, i))));
   for (let i = i4; i < i1; i++) store<f32>(at(out, i), f32x4.extract_lane(geluF(f32x4.splat(load<f32>(at(inp, i)))), 0));

@@ -194,25 +194,36 @@ function packA(dst: usize, a: usize, sai: i32, sak: i32, ic: i32, mc: i32, kb: i
   for (; j < n; j++) store<f32>(dst + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
 }
 
+/** Floats of B (K×N) packed whole by packWeights: for each K block, ⌈N/NR⌉ panels of kc×NR. */
+export function packedSize(K: i32, N: i32): i32 {
+  return K * ((N + NR - 1) / NR * NR);
+}
+
 /** C[i][j] (+)= Σ_k A[i][k]·B[k][j] for rows i0 ≤ i < i1 and columns j0 ≤ j < j1 (j0 a multiple of
  * NR when a thread takes a column range). Element (x, y) of an operand with strides (sx, sy) is at
  * base + 4·(x·sx + y·sy); C has row stride ldc. packA copies A blocks (dense and zero padded, worth
  * it for large products); without it rows past M re-read row M−1 and their results are dropped.
- * scratch: gemmScratchBytes(N, K) bytes, 64-byte aligned. */
+ * prepacked: b is the whole of B packed by packWeights (N columns; sbk, sbj unused), so no B is
+ * copied per call. scratch: gemmScratchBytes(N, K) bytes, 64-byte aligned (TILE_BYTES when B is
+ * prepacked and A not packed). */
 export function gemm(c: usize, ldc: i32, a: usize, sai: i32, sak: i32, b: usize, sbk: i32, sbj: i32,
-  M: i32, K: i32, i0: i32, i1: i32, j0: i32, j1: i32, accumulate: bool, tri: i32, pack: bool, scratch: usize): void {
+  M: i32, K: i32, i0: i32, i1: i32, j0: i32, j1: i32, accumulate: bool, tri: i32, pack: bool, scratch: usize,
+  prepacked: bool = false, N: i32 = 0): void {
   if (i0 >= i1 || j0 >= j1) return;
   const tmp = scratch;
-  const bpk = scratch + TILE_BYTES;
+  let bpk = scratch + TILE_BYTES;
   const kcMax = min(K, KC);
   const apk = bpk + (<usize>kcMax * <usize>((j1 - j0 + NR - 1) / NR * NR) << 2);
   const ldcBytes = <usize>ldc << 2;
   const tmpLd = <usize>NR << 2;
+  const npad = (N + NR - 1) / NR * NR;
   // K = 0 still has to clear C (when not accumulating): one empty block.
   for (let kb = 0; kb < K || (kb == 0 && K == 0); kb += KC) {
     const kc = min(KC, K - kb);
     const keep = accumulate || kb > 0;
-    packB(bpk, b, sbk, sbj, kb, kc, j0, j1);
+    // Prepacked: this block's panels start at kb·npad floats; panel jp sits at jp·kc within it.
+    if (prepacked) bpk = b + (<usize>kb * <usize>npad << 2) + (<usize>j0 * <usize>kc << 2);
+    else packB(bpk, b, sbk, sbj, kb, kc, j0, j1);
     for (let ic = i0; ic < i1; ic += MC) {
       const mc = min(MC, i1 - ic);
       if (pack) packA(apk, a, sai, sak, ic, mc, kb, kc);
@@ -288,4 +299,21 @@ export function matmul(args: usize, tid: i32, nt: i32): void {
     }
   }
   gemm(c, N, a, sai, sak, b, sbk, sbj, M, K, i0, i1, j0, j1, accumulate, TRI_NONE, true, scratch);
+}
+
+/** Packs a whole weight matrix B (K×N, or N×K stored when transB) in the layout gemm reads with
+ * `prepacked` (packedSize(K, N) floats at dst). Done once before many products with the same
+ * weights (decoding), instead of once per product. args: dst, B, K, N, transB. Threads split the
+ * panels. */
+export function packWeights(args: usize, tid: i32, nt: i32): void {
+  const dst = argPtr(args, 0), b = argPtr(args, 1);
+  const K = argInt(args, 2), N = argInt(args, 3), transB = argInt(args, 4) != 0;
+  const sbk = transB ? 1 : N, sbj = transB ? K : 1;
+  const panels = (N + NR - 1) / NR, npad = panels * NR;
+  const j0 = partStart(panels, tid, nt) * NR, j1 = min(N, partStart(panels, tid + 1, nt) * NR);
+  if (j0 >= j1) return;
+  for (let kb = 0; kb < K; kb += KC) {
+    const kc = min(KC, K - kb);
+    packB(dst + (<usize>kb * <usize>npad << 2) + (<usize>j0 * <usize>kc << 2), b, sbk, sbj, kb, kc, j0, j1);
+  }
 }

@@ -11,8 +11,14 @@ export function layerNormForward(args: usize, tid: i32, nt: i32): void {
   const out = argPtr(args, 0), mean = argPtr(args, 1), rstd = argPtr(args, 2), inp = argPtr(args, 3);
   const w = argPtr(args, 4), bias = argPtr(args, 5);
   const N = argInt(args, 6), C = argInt(args, 7);
+  layerNormRows(out, mean, rstd, inp, w, bias, C, partStart(N, tid, nt), partStart(N, tid + 1, nt), true);
+}
+
+/** LayerNorm of rows r0 ≤ i < r1; mean and rstd are stored only when `stats` (decoding needs no
+ * backward). */
+export function layerNormRows(out: usize, mean: usize, rstd: usize, inp: usize, w: usize, bias: usize, C: i32,
+  r0: i32, r1: i32, stats: bool): void {
   const C4 = C & ~3;
-  const r0 = partStart(N, tid, nt), r1 = partStart(N, tid + 1, nt);
   for (let i = r0; i < r1; i++) {
     const x = at(inp, i * C), o = at(out, i * C);
     let vs = f32x4.splat(0);
@@ -42,8 +48,10 @@ export function layerNormForward(args: usize, tid: i32, nt: i32): void {
       const ofs = <usize>c << 2;
       store<f32>(o + ofs, (load<f32>(x + ofs) - m) * rs * load<f32>(w + ofs) + load<f32>(bias + ofs));
     }
-    store<f32>(at(mean, i), m);
-    store<f32>(at(rstd, i), rs);
+    if (stats) {
+      store<f32>(at(mean, i), m);
+      store<f32>(at(rstd, i), rs);
+    }
   }
 }
 

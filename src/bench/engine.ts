@@ -70,6 +70,19 @@ function sampleRate(backend: Backend, tokenizer: CharTokenizer, config: ModelCon
   return median(rates);
 }
 
+/** The backend without its fused decoding step, so sampling runs kernel by kernel (the path
+ * before the fused step existed), for a side-by-side ratio in the same run. */
+function layerByLayer(backend: Backend): Backend {
+  // Methods stay bound to the real backend, so its allocator and thread state are shared.
+  return new Proxy(backend, {
+    get(target, key) {
+      if (key === 'packDecode' || key === 'decodeForward') return undefined;
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The same GPT in TensorFlow.js (pure-JS cpu backend): the baseline the engine is measured against.
 
@@ -180,6 +193,7 @@ async function main(): Promise<void> {
   for (const [label, config] of [['reference', ref], ['0.11M', small]] as const) {
     const parts = [
       `wasm ×${wasm.threads} ${sampleRate(wasm, tokenizer, config, rounds).toFixed(0)}`,
+      `wasm ×${wasm.threads} layer by layer ${sampleRate(layerByLayer(wasm), tokenizer, config, rounds).toFixed(0)}`,
       `wasm ×1 ${sampleRate(wasm1, tokenizer, config, rounds).toFixed(0)}`,
       `js ${sampleRate(new JsBackend(), tokenizer, config, 1).toFixed(0)}`,
     ];

@@ -47,7 +47,45 @@ export interface Backend {
   attentionDecode?(out: Float32Array, qkv: Float32Array, kcache: Float32Array, vcache: Float32Array,
     slots: ArrayLike<number>, positions: ArrayLike<number>, n: number, ctx: number, C: number, H: number): void;
 
+  /** Optional: a whole decoding step in one call (see DecodeNet). `packDecode` copies the weights
+   * into whatever layout the backend's kernels read fastest, once per sampling call, reusing
+   * `previous` (a plan of the same shapes) when given; the plan stays valid while the parameters
+   * do not change. `decodeForward` then runs n sequences through the network: sequence i feeds
+   * tokens[i] at position positions[i] of cache slot slots[i] (distinct), stores its keys and
+   * values there, and gets its next-token logits in bufs.logits (n×V). Results match the
+   * layer-by-layer kernels up to float32 rounding. */
+  packDecode?(net: DecodeNet, previous?: DecodePlan): DecodePlan;
+  decodeForward?(plan: DecodePlan, bufs: DecodeBuffers, tokens: ArrayLike<number>, slots: ArrayLike<number>,
+    positions: ArrayLike<number>, n: number): void;
+
   /** One AdamW step over n parameters (decoupled weight decay, bias-corrected with step t ≥ 1). */
   adamw(params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, t: number): void;
+}
+
+/** The network a fused decoding step runs: sizes, weight views (GPT-2 layout, as model.ts) and
+ * the KV cache of every layer (slots×ctx×C). */
+export interface DecodeNet {
+  L: number; C: number; F: number; H: number; V: number; ctx: number;
+  wte: Float32Array; wpe: Float32Array; lnfw: Float32Array; lnfb: Float32Array;
+  /** V×C (logits = x·lmHeadᵀ). */
+  lmHead: Float32Array;
+  layers: readonly {
+    ln1w: Float32Array; ln1b: Float32Array; qkvw: Float32Array; qkvb: Float32Array;
+    attprojw: Float32Array; attprojb: Float32Array; ln2w: Float32Array; ln2b: Float32Array;
+    fcw: Float32Array; fcb: Float32Array; fcprojw: Float32Array; fcprojb: Float32Array;
+    k: Float32Array; v: Float32Array;
+  }[];
+}
+
+/** Backend-owned state of packDecode (opaque to the model). */
+export interface DecodePlan {
+  readonly backend: Backend;
+  /** Shapes it was packed for, to reuse it for the same model. */
+  readonly key: string;
+}
+
+/** Activation scratch of a fused decoding step, at least n rows each. */
+export interface DecodeBuffers {
+  x: Float32Array; ln: Float32Array; qkv: Float32Array; atty: Float32Array; fch: Float32Array; logits: Float32Array;
 }

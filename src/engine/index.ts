@@ -1,5 +1,5 @@
 /** The embedded engine: a small character-level GPT trained and sampled on the CPU. */
-export type { Backend } from './backend.js';
+export type { Backend, DecodeNet, DecodePlan, DecodeBuffers } from './backend.js';
 export { JsBackend, jsBackend, createJsBackend, LN_EPS } from './backends/js.js';
 export {
   type ModelConfig, type SpecialIds, REFERENCE_CONFIG, ConfigError, ContextLengthError,
@@ -13,7 +13,8 @@ export {
   type Gpt, type Weights, type LayerWeights, type ParamTensor, type Batch, type Activations, type KvCache,
   type CreateGptOptions, INIT_STD,
   createGpt, allocGpt, initWeights, cloneGpt, paramLayout, zeroGrads, reserveTraining,
-  forward, backward, forwardLogits, reserveKvCache, prefill, copyKvSlot, decodeStep,
+  type DecodeSession,
+  forward, backward, forwardLogits, reserveKvCache, prefill, copyKvSlot, decodeStep, prepareDecode,
 } from './model.js';
 export {
   type SftExample, type SftOptions, type SftResult, type TrainProgress, type EncodedExample,

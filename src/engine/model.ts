@@ -8,7 +8,7 @@
  * backend; embedding lookups, bias and residual adds and the loss are plain loops over the views.
  *
  * Weight matrices are stored in×out (GPT-2 "Conv1D" layout), so a linear layer is x·W. */
-import type { Backend } from './backend.js';
+import type { Backend, DecodePlan } from './backend.js';
 import { jsBackend } from './backends/js.js';
 import { type ModelConfig, validateConfig } from './config.js';
 import { createRng } from '../util/random.js';
@@ -64,6 +64,8 @@ export interface Gpt {
     train: Activations | null;
     infer: Activations | null;
     kv: KvCache | null;
+    /** The backend's packed weights for fused decoding (prepareDecode), reused across calls. */
+    decode: DecodePlan | null;
     /** Adam moments and a copy of the best weights (train.ts). */
     optimizer: { m: Float32Array; v: Float32Array; best: Float32Array | null } | null;
   };
@@ -180,7 +182,7 @@ export function allocGpt(config: ModelConfig, backend: Backend = jsBackend): Gpt
     config: { ...config }, backend, tensors, decayCount, params,
     w: viewWeights(params, config, tensors),
     grads: null, g: null,
-    scratch: { train: null, infer: null, kv: null, optimizer: null },
+    scratch: { train: null, infer: null, kv: null, decode: null, optimizer: null },
   };
 }
 
@@ -562,16 +564,49 @@ export function copyKvSlot(model: Gpt, from: number, to: number, len: number): v
   }
 }
 
+/** A fused decoding step prepared for the model's current weights and KV cache (prepareDecode). */
+export interface DecodeSession {
+  readonly plan: DecodePlan;
+  readonly kv: KvCache;
+}
+
+/** When the backend fuses a whole decoding step (Backend.decodeForward), pack the current weights
+ * for it (into buffers reused across calls) and return the session to pass to decodeStep; null
+ * otherwise. The session is valid until the parameters change or the KV cache is re-reserved:
+ * prepare one per sampling call. */
+export function prepareDecode(model: Gpt): DecodeSession | null {
+  const be = model.backend;
+  const kv = model.scratch.kv;
+  if (!be.packDecode || !be.decodeForward || !kv) return null;
+  const { dModel: C, dMlp: F, nHead: H, nLayer: L, vocabSize: V, contextLength: ctx } = model.config;
+  const w = model.w;
+  const plan = be.packDecode({
+    L, C, F, H, V, ctx, wte: w.wte, wpe: w.wpe, lnfw: w.lnfw, lnfb: w.lnfb, lmHead: w.lmHead,
+    layers: w.layers.map((lw, l) => ({ ...lw, k: kv.k[l]!, v: kv.v[l]! })),
+  }, model.scratch.decode ?? undefined);
+  model.scratch.decode = plan;
+  return { plan, kv };
+}
+
 /** One decoding step for n sequences: sequence i feeds token tokens[i] at position positions[i]
  * (its cache slot holds positions 0..positions[i]−1). Returns the next-token logits (n×V view,
- * valid until the next call). The matrix products and layer norms run on the backend over the n
- * rows; attention against the cache is a plain loop (one query per sequence). */
-export function decodeStep(model: Gpt, slots: readonly number[], tokens: readonly number[], positions: readonly number[]): Float32Array {
+ * valid until the next call). With a session from prepareDecode the backend runs the whole step
+ * in one call; otherwise the matrix products and layer norms run on the backend over the n rows
+ * and attention against the cache through attentionDecode or a plain loop. */
+export function decodeStep(model: Gpt, slots: readonly number[], tokens: readonly number[], positions: readonly number[],
+  session?: DecodeSession | null): Float32Array {
   const kv = model.scratch.kv;
   if (!kv) throw new Error('decodeStep() needs reserveKvCache() first');
   const { dModel: C, dMlp: F, nHead: H, nLayer: L, vocabSize: V, contextLength: ctx } = model.config;
   const n = slots.length;
   const acts = inferActs(model, n);
+  if (session) {
+    if (session.kv !== kv || session.plan.backend !== model.backend) throw new Error('decodeStep(): the decode session is stale (KV cache re-reserved)');
+    const a0 = acts.layers[0]!;
+    model.backend.decodeForward!(session.plan, { x: acts.encoded, ln: a0.ln1, qkv: a0.qkv, atty: a0.atty, fch: a0.fch, logits: acts.logits },
+      tokens, slots, positions, n);
+    return acts.logits;
+  }
   const be = model.backend;
   const x = acts.encoded;
   const a = acts.layers[0]!;

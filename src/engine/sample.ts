@@ -3,7 +3,7 @@
  * advances one token per step. Each sequence draws from its own random stream, seeded by
  * (seed, prompt index, sample index), so results do not depend on the batch size. */
 import { ContextLengthError } from './config.js';
-import { type Gpt, copyKvSlot, decodeStep, prefill, reserveKvCache } from './model.js';
+import { type Gpt, copyKvSlot, decodeStep, prefill, prepareDecode, reserveKvCache } from './model.js';
 import type { CharTokenizer } from './tokenizer.js';
 import { createRng, type Rng } from '../util/random.js';
 
@@ -112,6 +112,8 @@ export function sample(model: Gpt, tokenizer: CharTokenizer, prompts: readonly s
   }
   const pick = createPicker(V, o.temperature, o.topK, o.topP);
   reserveKvCache(model, Math.min(o.batchSize, total));
+  // Weights packed once for the fused decoding step, when the backend has one.
+  const session = prepareDecode(model);
 
   for (let start = 0; start < total; start += o.batchSize) {
     const seqs: Sequence[] = [];
@@ -144,7 +146,7 @@ export function sample(model: Gpt, tokenizer: CharTokenizer, prompts: readonly s
       const active = seqs.filter((q) => q.finish === null);
       if (active.length === 0) break;
       const logits = decodeStep(model, active.map((q) => q.slot), active.map((q) => q.tokens[q.tokens.length - 1]!),
-        active.map((q) => q.nextPos++));
+        active.map((q) => q.nextPos++), session);
       active.forEach((q, i) => advance(q, logits.subarray(i * V, (i + 1) * V), pick, tokenizer, o.stop, o.maxTokens, ctx));
     }
     for (const q of seqs) {
@@ -176,7 +178,8 @@ function advance(q: Sequence, logits: Float32Array, pick: Picker, tokenizer: Cha
   }
   const before = q.text.length;
   q.tokens.push(tok);
-  q.logprobs.push(logProb(logits, tok));
+  // The picker's normaliser when it drew at temperature 1: the same max and sum logProb computes.
+  q.logprobs.push(pick.logZ === null ? logProb(logits, tok) : logits[tok]! - pick.logZ.max - Math.log(pick.logZ.sum));
   q.text += tokenizer.piece(tok);
   q.ends.push(q.text.length);
   // Earliest stop string that the new text completes (it must end inside the new piece).
@@ -207,7 +210,12 @@ export function logProb(logits: ArrayLike<number>, tok: number): number {
   return logits[tok]! - max - Math.log(sum);
 }
 
-type Picker = (logits: Float32Array, rng: Rng) => number;
+interface Picker {
+  (logits: Float32Array, rng: Rng): number;
+  /** After a call at temperature 1: max and Σexp(logit − max) over the whole vocabulary, exactly
+   * as logProb computes them (so it need not repeat the pass); null otherwise. */
+  logZ: { max: number; sum: number } | null;
+}
 
 /** The token choice rule: greedy for temperature 0, otherwise a draw from the tempered softmax
  * restricted to the top-k tokens and then to the top-p nucleus. Scratch arrays are reused. */
@@ -215,19 +223,24 @@ function createPicker(V: number, temperature: number, topK: number, topP: number
   const probs = new Float64Array(V);
   const order = Array.from({ length: V }, (_, i) => i);
   if (temperature === 0) {
-    return (logits) => {
+    return Object.assign((logits: Float32Array) => {
       let best = 0;
       for (let v = 1; v < V; v++) if (logits[v]! > logits[best]!) best = v;
       return best;
-    };
+    }, { logZ: null });
   }
-  return (logits, rng) => {
+  const logZ = temperature === 1 ? { max: 0, sum: 0 } : null;
+  const pick = (logits: Float32Array, rng: Rng): number => {
     let max = -Infinity;
     for (let v = 0; v < V; v++) if (logits[v]! > max) max = logits[v]!;
     let sum = 0;
     for (let v = 0; v < V; v++) {
       probs[v] = Math.exp((logits[v]! - max) / temperature);
       sum += probs[v]!;
+    }
+    if (logZ) {
+      logZ.max = max;
+      logZ.sum = sum;
     }
     let count = V;
     if ((topK > 0 && topK < V) || topP < 1) {
@@ -265,4 +278,5 @@ function createPicker(V: number, temperature: number, topK: number, topP: number
     }
     return last; // only reachable through rounding
   };
+  return Object.assign(pick, { logZ });
 }

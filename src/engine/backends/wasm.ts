@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import type { Backend } from '../backend.js';
+import type { Backend, DecodeBuffers, DecodeNet, DecodePlan } from '../backend.js';
 import {
   ARG_SLOTS, CTRL, CTRL_BYTES, WORKER_SOURCE, wasmApi, type WasmMemory, type WasmModule, type WorkerInit,
 } from './wasm-worker.js';
@@ -47,7 +47,7 @@ export interface WasmBackendOptions {
 }
 
 const KERNELS = ['matmul', 'layerNormForward', 'layerNormBackward', 'attentionForward', 'attentionBackward',
-  'geluForward', 'geluBackward', 'adamw', 'attentionDecode'] as const;
+  'geluForward', 'geluBackward', 'adamw', 'attentionDecode', 'packWeights', 'decodeForward'] as const;
 type KernelName = (typeof KERNELS)[number];
 const K: Record<KernelName, number> = Object.fromEntries(KERNELS.map((n, i) => [n, i])) as Record<KernelName, number>;
 
@@ -56,7 +56,24 @@ interface Exports {
   heapBase(): number;
   gemmScratchBytes(N: number, K: number): number;
   attentionScratchBytes(T: number, C: number, H: number): number;
+  packedSize(K: number, N: number): number;
+  decodeRowQuantum(): number;
 }
+
+/** packDecode's plan: the int32 table decodeForward reads (sizes and byte offsets, layout in
+ * assembly/decode.ts), the packed weight matrices, and the chunk counter the threads claim rows
+ * from. */
+interface WasmDecodePlan extends DecodePlan {
+  readonly table: Uint32Array;
+  readonly packed: Float32Array;
+  readonly counter: Int32Array;
+  readonly net: DecodeNet;
+  /** Cache slots the KV cache holds. */
+  readonly cacheSlots: number;
+}
+
+const PLAN_LAYERS = 16;
+const PLAN_LAYER_WORDS = 16;
 
 /** Work (in flops or elements) under which one more thread costs more than it saves: a hand-off to
  * a spinning worker takes a few microseconds, to a sleeping one some tens. */
@@ -70,6 +87,8 @@ const ADAM_PER_THREAD = 32_768;
  * of a worker that counts as such. */
 const SOLO_CALLS = 200;
 const LATE_MS = 0.5;
+/** Every this many decoding steps, try the way (one thread or the pool) that was slower. */
+const DECODE_EXPLORE = 16;
 /** Jobs under this many per-thread minimums run on the calling thread when a worker sleeps. */
 const SMALL_JOB = 8;
 
@@ -145,6 +164,13 @@ export class WasmBackend implements Backend, DecodeAttention {
   private scratchStride = 0;
   /** int32 arguments (slot and position lists) copied into the shared memory. */
   private ints: Int32Array | null = null;
+  private marks: Uint8Array | null = null;
+  /** Recent ms per flop of decoding steps on one thread and on the pool (NaN: not measured). With
+   * rows claimed dynamically a late worker never shows up as a slow join (the calling thread just
+   * takes its rows), but still costs a wake-up per step, and when other work holds the cores one
+   * thread can be faster: decodeForward measures both and keeps to the faster. */
+  private readonly decodeCost = [NaN, NaN];
+  private decodeCalls = 0;
   private closed = false;
   private readonly poolSize: number;
   /** Parallel calls slower than one thread would have been (less those that were not), and calls
@@ -332,7 +358,7 @@ export class WasmBackend implements Backend, DecodeAttention {
       ints[i] = slot;
       ints[n + i] = pos;
     }
-    this.ensureScratch(ctx * 4);
+    this.ensureScratch(H * ctx * 4);
     const a = this.argv;
     a[0] = this.ptr(out); a[1] = this.ptr(qkv); a[2] = this.ptr(kcache); a[3] = this.ptr(vcache);
     a[4] = ints.byteOffset; a[5] = ints.byteOffset + 4 * n;
@@ -342,11 +368,126 @@ export class WasmBackend implements Backend, DecodeAttention {
     this.run(K.attentionDecode, this.split(work, ATTENTION_FLOPS_PER_THREAD / 4, n));
   }
 
+  /** Packs the weights for decodeForward: the four matrices of every block and the output head in
+   * the gemm panel layout (once per sampling call rather than once per product), and a table of
+   * the other tensors' offsets. */
+  packDecode(net: DecodeNet, previous?: DecodePlan): DecodePlan {
+    const { L, C, F, H, V, ctx } = net;
+    checkHeads(C, H);
+    if (net.layers.length !== L) throw new RangeError('wasm backend: decode net has the wrong number of layers');
+    const ex = this.exports;
+    const key = `${L},${C},${F},${H},${V},${ctx}`;
+    const shapes: [number, number][] = [[C, 3 * C], [C, C], [C, F], [F, C]];
+    const total = L * shapes.reduce((n, [k, m]) => n + ex.packedSize(k, m), 0) + ex.packedSize(C, V);
+    let plan = previous as WasmDecodePlan | undefined;
+    if (!plan || plan.backend !== this || plan.key !== key || plan.packed.length !== total) {
+      const words = PLAN_LAYERS + L * PLAN_LAYER_WORDS;
+      // reserve() may grow the memory, so take the buffer only after it.
+      const tablePtr = this.reserve(words * 4);
+      const counterPtr = this.reserve(ALIGN);
+      const table = new Uint32Array(this.memory.buffer, tablePtr, words);
+      const counter = new Int32Array(this.memory.buffer, counterPtr, ALIGN / 4);
+      plan = { backend: this, key, table, packed: this.alloc(total), counter, net, cacheSlots: 0 };
+    }
+    const cacheSlots = Math.floor(Math.min(...net.layers.map((l) => Math.min(l.k.length, l.v.length))) / (ctx * C));
+    plan = { ...plan, net, cacheSlots };
+    const t = plan.table;
+    checkLen(net.wte, V * C, 'wte'); checkLen(net.wpe, ctx * C, 'wpe'); checkLen(net.lmHead, V * C, 'lmHead');
+    checkLen(net.lnfw, C, 'lnfw'); checkLen(net.lnfb, C, 'lnfb');
+    t.set([L, C, F, H, V, ctx, this.ptr(net.wte), this.ptr(net.wpe), this.ptr(net.lnfw), this.ptr(net.lnfb)]);
+    let at = plan.packed.byteOffset;
+    const pack = (w: Float32Array, K_: number, N: number, transB: boolean): number => {
+      checkLen(w, K_ * N, 'weight');
+      const a = this.argv;
+      a[0] = at; a[1] = this.ptr(w); a[2] = K_; a[3] = N; a[4] = transB ? 1 : 0;
+      this.run(K.packWeights, this.split(K_ * N, ROWS_ELEMENTS_PER_THREAD, N / 24));
+      const ptr = at;
+      at += ex.packedSize(K_, N) * 4;
+      return ptr;
+    };
+    net.layers.forEach((w, l) => {
+      checkLen(w.ln1w, C, 'ln1w'); checkLen(w.ln1b, C, 'ln1b'); checkLen(w.qkvb, 3 * C, 'qkvb');
+      checkLen(w.attprojb, C, 'attprojb'); checkLen(w.ln2w, C, 'ln2w'); checkLen(w.ln2b, C, 'ln2b');
+      checkLen(w.fcb, F, 'fcb'); checkLen(w.fcprojb, C, 'fcprojb');
+      t.set([this.ptr(w.ln1w), this.ptr(w.ln1b), pack(w.qkvw, C, 3 * C, false), this.ptr(w.qkvb),
+        pack(w.attprojw, C, C, false), this.ptr(w.attprojb), this.ptr(w.ln2w), this.ptr(w.ln2b),
+        pack(w.fcw, C, F, false), this.ptr(w.fcb), pack(w.fcprojw, F, C, false), this.ptr(w.fcprojb),
+        this.ptr(w.k), this.ptr(w.v)], PLAN_LAYERS + l * PLAN_LAYER_WORDS);
+    });
+    t[10] = pack(net.lmHead, C, V, true);
+    return plan;
+  }
+
+  /** A whole decoding step (see Backend.decodeForward): the threads claim chunks of rows and run
+   * each through every layer, meeting once per step. */
+  decodeForward(plan_: DecodePlan, bufs: DecodeBuffers, tokens: ArrayLike<number>, slots: ArrayLike<number>,
+    positions: ArrayLike<number>, n: number): void {
+    const plan = plan_ as WasmDecodePlan;
+    if (plan.backend !== this || !plan.table) throw new Error('wasm backend: decode plan from another backend');
+    const { C, F, V, ctx, L } = plan.net;
+    checkLen(bufs.x, n * C, 'x'); checkLen(bufs.ln, n * C, 'ln'); checkLen(bufs.qkv, n * 3 * C, 'qkv');
+    checkLen(bufs.atty, n * C, 'atty'); checkLen(bufs.fch, n * F, 'fch'); checkLen(bufs.logits, n * V, 'logits');
+    if (tokens.length < n || slots.length < n || positions.length < n) throw new RangeError('wasm backend: fewer tokens, slots or positions than sequences');
+    const ints = this.intArgs(3 * n);
+    const seen = this.slotMarks(plan.cacheSlots);
+    try {
+      for (let i = 0; i < n; i++) {
+        const tok = tokens[i]!, slot = slots[i]!, pos = positions[i]!;
+        if (!(Number.isInteger(tok) && tok >= 0 && tok < plan.net.V)) throw new RangeError(`wasm backend: token ${tok} outside the vocabulary`);
+        if (!(Number.isInteger(slot) && slot >= 0 && slot < plan.cacheSlots)) throw new RangeError(`wasm backend: cache slot ${slot} out of range`);
+        if (!(Number.isInteger(pos) && pos >= 0 && pos < ctx)) throw new RangeError(`wasm backend: position ${pos} outside the context ${ctx}`);
+        if (seen[slot]) throw new RangeError(`wasm backend: cache slot ${slot} used twice in one step`);
+        seen[slot] = 1;
+        ints[i] = tok;
+        ints[n + i] = slot;
+        ints[2 * n + i] = pos;
+      }
+    } finally {
+      for (let i = 0; i < n; i++) seen[slots[i]!] = 0;
+    }
+    // Per thread: a register tile, then H·ctx attention scores.
+    this.ensureScratch(256 + plan.net.H * ctx * 4);
+    const q = this.exports.decodeRowQuantum();
+    Atomics.store(plan.counter, 0, 0);
+    const a = this.argv;
+    a[0] = plan.table.byteOffset; a[1] = n;
+    a[2] = ints.byteOffset; a[3] = ints.byteOffset + 4 * n; a[4] = ints.byteOffset + 8 * n;
+    a[5] = this.ptr(bufs.x); a[6] = this.ptr(bufs.ln); a[7] = this.ptr(bufs.qkv); a[8] = this.ptr(bufs.atty);
+    a[9] = this.ptr(bufs.fch); a[10] = this.ptr(bufs.logits); a[11] = this.scratch; a[12] = this.scratchStride;
+    a[13] = plan.counter.byteOffset; a[14] = q;
+    let work = 0;
+    for (let i = 0; i < n; i++) work += ints[2 * n + i]! + 1;
+    const flops = 2 * n * (L * (4 * C * C + 2 * C * F) + C * V) + 4 * L * C * work;
+    let nt = this.split(flops, MATMUL_FLOPS_PER_THREAD, Math.ceil(n / (2 * q)));
+    if (!this.adaptive || nt <= 1) {
+      this.run(K.decodeForward, nt);
+      return;
+    }
+    // Run the way that has been faster per flop lately, the other one every DECODE_EXPLORE steps.
+    const [solo, pool] = this.decodeCost;
+    const explore = ++this.decodeCalls % DECODE_EXPLORE === 0;
+    const usePool = Number.isNaN(pool!) ? true : Number.isNaN(solo!) ? false : (pool! <= solo!) !== explore;
+    if (!usePool) nt = 1;
+    const t0 = performance.now();
+    this.run(K.decodeForward, nt);
+    const cost = (performance.now() - t0) / flops;
+    const k = usePool ? 1 : 0;
+    const prev = this.decodeCost[k]!;
+    this.decodeCost[k] = Number.isNaN(prev) ? cost : 0.75 * prev + 0.25 * cost;
+  }
+
+  /** Zeroed marks for cache slots 0..n−1 (duplicate check), reused across calls. */
+  private slotMarks(n: number): Uint8Array {
+    if (!this.marks || this.marks.length < n) this.marks = new Uint8Array(Math.max(n, 64));
+    return this.marks;
+  }
+
   /** An int32 view of at least n entries in the shared memory, reused across calls. */
   private intArgs(n: number): Int32Array {
     if (!this.ints || this.ints.length < n) {
       const len = Math.max(n, 1024);
-      this.ints = new Int32Array(this.memory.buffer, this.reserve(len * 4), len);
+      const ptr = this.reserve(len * 4); // may grow the memory: take the buffer after it
+      this.ints = new Int32Array(this.memory.buffer, ptr, len);
     }
     return this.ints;
   }
