@@ -13,7 +13,9 @@ function referenceValid(p: Problem<BlocksworldData>, steps: string[]): boolean {
   const clear = (b: string) => pos.get(b) !== 'hand' && ![...pos.values()].includes(b);
   const hand = () => [...pos].find(([, w]) => w === 'hand')?.[0];
   for (const line of steps) {
-    const m = /^\([ \t]*([a-z0-9_-]+)((?:[ \t]+[a-z0-9_-]+)*)[ \t]*\)$/.exec(line.replace(/[A-Z]/g, (c) => c.toLowerCase()));
+    // An action may carry a `;` note after it.
+    const action = line.replace(/\)[ \t]*;[\s\S]*$/, ')');
+    const m = /^\([ \t]*([a-z0-9_-]+)((?:[ \t]+[a-z0-9_-]+)*)[ \t]*\)$/.exec(action.replace(/[A-Z]/g, (c) => c.toLowerCase()));
     if (!m) return false;
     const args = m[2]!.trim() === '' ? [] : m[2]!.trim().split(/[ \t]+/);
     if (!args.every((a) => pos.has(a))) return false;

@@ -12,6 +12,7 @@ import { problemSeed } from '../../src/domains/index.js';
 import { REFUSAL, refusalCompletion } from '../../src/domains/response.js';
 import type { Problem } from '../../src/domains/types.js';
 import { createRng, type Rng } from '../../src/util/random.js';
+import { CharTokenizer } from '../../src/engine/tokenizer.js';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/planbench-blocksworld/', import.meta.url));
 const FILES = readdirSync(`${DATA}problems`).filter((f) => f.endsWith('.pddl')).sort();
@@ -36,7 +37,9 @@ const SMALL = `(define (problem BW-rand-3)
 )`;
 const SMALL_TASK = parseProblem(SMALL).task;
 const check = (plan: string, pddl = SMALL) => validatePlan(compile(parseProblem(pddl).task), plan);
-const GOLD = '(unstack c b)\n(put-down c)\n(pick-up a)\n(stack a b)';
+const PLAIN = '(unstack c b)\n(put-down c)\n(pick-up a)\n(stack a b)';
+/** The gold plan notes the towers after each put-down and stack. */
+const GOLD = '(unstack c b)\n(put-down c) ; a | b | c\n(pick-up a)\n(stack a b) ; b a | c';
 
 describe('blocksworld PDDL import', () => {
   it('reads the small problem', () => {
@@ -384,6 +387,12 @@ describe('blocksworld generator', () => {
       const v = blocksworld.verify(p, completion);
       if (v.verdict !== 'correct') expect({ id: p.id, v }).toBeNull();
       expect(v.depth).toBe(p.goldSteps.length);
+      // The last note shows the final towers: every goal atom (on x y) holds in them.
+      const towers = p.goldSteps.at(-1)!.split(' ; ')[1]!.split(' | ').map((t) => t.split(' '));
+      for (const atom of p.data.goal) {
+        const [, x, y] = atom.slice(1, -1).split(' ');
+        expect(towers.some((t) => t.indexOf(x!) === t.indexOf(y!) + 1 && t.includes(y!)), `${p.id} ${atom}`).toBe(true);
+      }
     }
   });
 
@@ -423,16 +432,17 @@ describe('blocksworld generator', () => {
       'held',
     );
     expect(held.prompt).toBe('init: y x\nhand: z\ngoal: (on z x) (handempty)\nplan:\n');
-    expect(held.goldSteps).toEqual(['(stack z x)']);
+    expect(held.goldSteps).toEqual(['(stack z x) ; y x z']);
   });
 
-  it('fits prompt and plan of 3–6 blocks in a short context', () => {
-    for (const n of [3, 4, 5, 6]) {
+  it('fits prompt and annotated plan of 3–6 blocks in a short context (in tokens of the domain words)', () => {
+    const tokenizer = new CharTokenizer(undefined, [...blocksworld.words!]);
+    for (const [n, limit] of [[3, 96], [4, 128], [5, 160], [6, 224]] as const) {
       const lengths = Array.from({ length: 200 }, (_, i) => {
         const p = blocksworld.generate(problemSeed(9, i), n);
-        return p.prompt.length + blocksworld.goldCompletion(p).length;
+        return tokenizer.encode(p.prompt + blocksworld.goldCompletion(p)).length;
       }).sort((a, b) => a - b);
-      expect(lengths[Math.floor(lengths.length * 0.95)]).toBeLessThanOrEqual(n <= 5 ? 256 : 384);
+      expect(lengths[Math.floor(lengths.length * 0.95)]).toBeLessThanOrEqual(limit);
     }
   });
 });
@@ -446,13 +456,18 @@ describe('blocksworld verify', () => {
     GOLD + '\n',
     '\n\n' + GOLD.replace(/\n/g, '\n\n') + '\n\n',
     GOLD.toUpperCase(),
+    PLAIN,
+    PLAIN.replace('(put-down c)', '(put-down c) ; drop it'),
+    PLAIN.replace('(put-down c)', '(put-down c);a wrong note: notes are not checked'),
     '  (unstack  c  b)  \n(put-down c)\r\n(pick-up a)\n\t(stack a b)',
   ])('accepts the plan %j', (response) => expect(grade(response)).toEqual({ verdict: 'correct', depth: 4 }));
 
   it.each([
     ['(unstack c b) (put-down c)\n(pick-up a)\n(stack a b)', 3, /step 1: not a single action/],
     ['0: (unstack c b) [1]\n1: (put-down c) [1]\n2: (pick-up a) [1]\n3: (stack a b) [1]', 4, /step 1: not a single action/],
-    [GOLD.replace('(put-down c)', '(put-down c) ; drop it'), 4, /step 2: not a single action/],
+    [PLAIN.replace('(put-down c)', '(put-down c)\n; a note on a line of its own'), 5, /step 3: not a single action/],
+    [PLAIN.replace('(put-down c)', '(put-down c) (pick-up a) ; two actions'), 4, /step 2: not a single action/],
+    [PLAIN.replace('(put-down c)', '(put-down c) # not a comment'), 4, /step 2: not a single action/],
     ['1. (unstack c b)\n2. (put-down c)\n3. (pick-up a)\n4. (stack a b)', 4, /step 1: not a single action/],
     [GOLD.replace('(pick-up a)', 'then\n(pick-up a)'), 5, /step 3: not a single action: "then"/],
     ['(unstack c b)\n(put-down c)', 2, /goal not reached after 2 steps/],

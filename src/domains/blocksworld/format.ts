@@ -10,7 +10,8 @@
  * `init` lists the towers, each bottom to top, separated by ` | `, in the order of their bottom
  * block in the object list: above, b is on a (on the table), d on c. A held block adds a line
  * `hand: x` after `init`; without it the hand is empty. `goal` lists the goal atoms in PDDL form
- * as the problem states them. The completion follows on the next line: one action per line. */
+ * as the problem states them. The completion follows on the next line: one action per line, each
+ * put-down and stack followed by a comment with the towers it leaves (`(put-down c) ; a b | c`). */
 import { HELD, NONE, PREDICATE_ARITY, PREDICATES, TABLE, formatAtom, heldBlock, towersOf, type Atom, type Task } from './state.js';
 
 /** JSON form of a task, as kept in `Problem.data`. */
@@ -67,6 +68,11 @@ export function taskFromData(data: BlocksworldData): Task {
     return { pred, a: parts[1] ? lookup(parts[1]) : NONE, b: parts[2] ? lookup(parts[2]) : NONE };
   });
   return { names: [...names], below, goal };
+}
+
+/** Towers in the prompt's notation: blocks bottom to top, towers separated by ` | `. */
+export function formatTowers(towers: readonly (readonly number[])[], names: readonly string[]): string {
+  return towers.map((t) => t.map((k) => names[k]).join(' ')).join(' | ');
 }
 
 export function formatPrompt(data: BlocksworldData): string {

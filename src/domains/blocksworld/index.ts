@@ -20,7 +20,7 @@ export const blocksworld: Domain<BlocksworldData> = {
   name: DOMAIN_NAME,
   description: 'Blocksworld planning (pick-up, put-down, stack, unstack); optimal gold plans',
   difficulty: { name: 'blocks', min: 2, max: MAX_BLOCKS },
-  words: ['(unstack ', '(stack ', '(pick-up ', '(put-down ', ')\n', 'init: ', 'goal: ', 'plan:\n', '(on ', ' | '],
+  words: ['(unstack ', '(stack ', '(pick-up ', '(put-down ', ')\n', 'init: ', 'goal: ', 'plan:\n', '(on ', ' | ', ' ; '],
   generate(seed, difficulty) {
     if (!Number.isInteger(difficulty) || difficulty < 2 || difficulty > MAX_BLOCKS) {
       throw new Error(`blocksworld: difficulty (blocks) must be an integer in 2..${MAX_BLOCKS}, got ${difficulty}`);
@@ -43,7 +43,7 @@ export const blocksworld: Domain<BlocksworldData> = {
 };
 
 export type { BlocksworldData } from './format.js';
-export { problemFromPddl, problemFromPddlFile, problemFromTask, compiledTask } from './problem.js';
+export { problemFromPddl, problemFromPddlFile, problemFromTask, compiledTask, annotatedSteps } from './problem.js';
 export { parseProblem, toPddl, PddlError } from './pddl.js';
 export { compile, validatePlan, validateSteps, MAX_PLAN_STEPS, type PlanCheck, type CompiledTask } from './validate.js';
 export { solveOptimal } from './solve.js';

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Problem, Verdict } from '../types.js';
 import { parseResponse, preVerdict } from '../response.js';
-import { dataFromTask, formatPrompt, taskFromData, type BlocksworldData } from './format.js';
+import { dataFromTask, formatPrompt, formatTowers, taskFromData, type BlocksworldData } from './format.js';
 import { parseProblem } from './pddl.js';
 import { DEFAULT_MAX_EXPANSIONS, solveOptimal } from './solve.js';
-import { formatAction, goalConflict, type Task } from './state.js';
+import { HELD, PICK_UP, PUT_DOWN, TABLE, UNSTACK, formatAction, goalConflict, towersOf, type Action, type Task } from './state.js';
 import { compile, validateSteps, type CompiledTask } from './validate.js';
 
 export const DOMAIN_NAME = 'blocksworld';
@@ -24,10 +24,28 @@ export function problemFromTask(task: Task, id: string, maxExpansions = DEFAULT_
     domain: DOMAIN_NAME,
     difficulty: task.names.length,
     prompt: formatPrompt(data),
-    goldSteps: plan.map((a) => formatAction(a, task.names)),
+    goldSteps: annotatedSteps(task, plan),
     goldAnswer: null,
     data,
   };
+}
+
+/** The plan's actions, one per step, each put-down and stack followed by a note of the towers it
+ * leaves, `(stack b a) ; a b | c` (the prompt's tower notation). The note is a PDDL comment, so
+ * the plan reads the same to any validator; it spells out the state the next action depends on,
+ * which a small model otherwise has to reconstruct from the whole plan so far (measured: it learns
+ * several times faster with the notes). */
+export function annotatedSteps(task: Task, plan: readonly Action[]): string[] {
+  const below = Int16Array.from(task.below);
+  return plan.map((a) => {
+    const action = formatAction(a, task.names);
+    if (a.op === PICK_UP || a.op === UNSTACK) {
+      below[a.x] = HELD;
+      return action;
+    }
+    below[a.x] = a.op === PUT_DOWN ? TABLE : a.y;
+    return `${action} ; ${formatTowers(towersOf(below), task.names)}`;
+  });
 }
 
 /** A problem from the text of a PDDL problem file (difficulty = number of blocks). Throws

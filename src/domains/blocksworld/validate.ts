@@ -319,8 +319,9 @@ export function validatePlan(c: CompiledTask, text: string): PlanCheck {
 }
 
 /** Validates the step lines of a model response: exactly one action per line (the training
- * format), nothing else on the line; `depth` then equals the number of actions. Reasons name the
- * step. */
+ * format), optionally followed by a `;` comment (the gold plans note the state there; notes are
+ * not checked, as in plan files), nothing else on the line; `depth` then equals the number of
+ * actions. Reasons name the step. */
 export function validateSteps(c: CompiledTask, lines: readonly string[]): PlanCheck {
   reset(c);
   const count = Math.min(lines.length, MAX_PLAN_STEPS);
@@ -331,6 +332,11 @@ export function validateSteps(c: CompiledTask, lines: readonly string[]): PlanCh
     let p = 0;
     while (p < end && isBlank(text.charCodeAt(p))) p++;
     const q = text.charCodeAt(p) === 40 ? scanAction(c, text, p, end) : -1;
+    if (q >= 0 && q < end) {
+      let r = q;
+      while (r < end && isBlank(text.charCodeAt(r))) r++;
+      if (r < end && text.charCodeAt(r) === 59 /* ; */) end = q;
+    }
     if (q !== end) return failure(k + 1, k, `step ${k + 1}: not a single action: ${quote(text.trim())}`);
     const bad = semanticError(text, p, q);
     if (bad !== null) return failure(k + 1, k, `step ${k + 1}: ${bad}`);
