@@ -9,29 +9,58 @@ export interface Splits {
   test: Problem[];
 }
 
-/** Difficulties cycle within each split, so every grade is equally represented. Each split has its
- * own seed stream; a prompt already drawn (in any split) is skipped. Small grades can run out of
- * distinct problems: after 50 draws per wanted problem the split stays short. */
+const SPLITS = ['test', 'val', 'train'] as const;
+type SplitName = (typeof SPLITS)[number];
+
+/** After this many draws in a row that repeat a prompt, a grade counts as exhausted. */
+const EXHAUSTED_STREAK = 500;
+
+/** FNV-1a of the prompt mixed with the seed, as a fraction in [0, 1). */
+function unitHash(seed: number, text: string): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return (h >>> 0) / 2 ** 32;
+}
+
+/** One seeded stream of problems, difficulties in turn. A distinct prompt's split is decided by a
+ * hash of it, in proportion to the requested sizes, so every grade gives each split its share of
+ * the grade's problems: a grade with few distinct problems (3-block Blocksworld has 132) still has
+ * some in training instead of all of them held out. Within a split the grades are equally
+ * represented (at most size/grades each); a split stays short when a grade runs out. */
 export function makeSplits(domain: Domain, seed: number, difficulties: readonly number[], sizes: { train: number; val: number; test: number }): Splits {
+  const total = sizes.train + sizes.val + sizes.test;
+  const out: Splits = { train: [], val: [], test: [] };
+  if (total === 0 || difficulties.length === 0) return out;
+  const G = difficulties.length;
+  const quota = (s: SplitName) => Math.ceil(sizes[s] / G);
+  const taken = Object.fromEntries(SPLITS.map((s) => [s, new Array<number>(G).fill(0)])) as Record<SplitName, number[]>;
+  const streak = new Array<number>(G).fill(0);
+  const gradeDone = (g: number) => streak[g]! >= EXHAUSTED_STREAK || SPLITS.every((s) => taken[s][g]! >= quota(s) || out[s].length >= sizes[s]);
   const seen = new Set<string>();
-  const draw = (salt: number, count: number): Problem[] => {
-    const out: Problem[] = [];
-    const perGrade = difficulties.map(() => 0);
-    let attempt = 0;
-    for (let i = 0; out.length < count && attempt < count * 50; i++, attempt++) {
-      const g = i % difficulties.length;
-      if (perGrade[g]! >= Math.ceil(count / difficulties.length)) continue;
-      const p = domain.generate(problemSeed(seed ^ salt, i), difficulties[g]!);
-      if (seen.has(p.prompt) || seen.has(`id:${p.id}`)) continue;
-      seen.add(p.prompt).add(`id:${p.id}`);
-      perGrade[g]!++;
-      out.push(p);
-    }
-    return out;
+  const splitOf = (prompt: string): SplitName => {
+    const u = unitHash(seed, prompt) * total;
+    return u < sizes.test ? 'test' : u < sizes.test + sizes.val ? 'val' : 'train';
   };
-  // Test first: it is the set that must stay the same size and untouched.
-  const test = draw(0x7e57, sizes.test);
-  const val = draw(0x5a1, sizes.val);
-  const train = draw(0x7a1, sizes.train);
-  return { train, val, test };
+  for (let i = 0; i < total * 50; i++) {
+    const g = i % G;
+    if (gradeDone(g)) {
+      if (difficulties.every((_, k) => gradeDone(k))) break;
+      continue;
+    }
+    const p = domain.generate(problemSeed(seed, i), difficulties[g]!);
+    if (seen.has(p.prompt) || seen.has(`id:${p.id}`)) {
+      streak[g]!++;
+      continue;
+    }
+    streak[g] = 0;
+    seen.add(p.prompt).add(`id:${p.id}`);
+    const s = splitOf(p.prompt);
+    if (out[s].length >= sizes[s] || taken[s][g]! >= quota(s)) continue;
+    taken[s][g]!++;
+    out[s].push(p);
+  }
+  return out;
 }
