@@ -27,6 +27,11 @@ const { values: a } = parseArgs({
     seed: { type: 'string', default: '0' },
     out: { type: 'string' },
     chars: { type: 'boolean', default: false },
+    steps: { type: 'string' },
+    todo: { type: 'boolean', default: false },
+    'eval-every': { type: 'string', default: '0' },
+    warmup: { type: 'string' },
+    wd: { type: 'string' },
   },
 });
 const domain = getDomain(a.domain!);
@@ -36,24 +41,47 @@ const heldOutCount = Number(a['held-out']);
 const budgetMs = Number(a.minutes) * 60_000;
 const started = Date.now();
 
-// Held-out problems first; training problems never share a prompt with them.
-const seen = new Set<string>();
-const draw = (salt: number, count: number) => {
-  const out: ReturnType<typeof domain.generate>[] = [];
-  for (let i = 0; out.length < count && i < count * 50; i++) {
-    const p = domain.generate(problemSeed(seed ^ salt, i), blocks[i % blocks.length]!);
+// One stream of distinct problems, split by a hash of the prompt: about 10% of every grade's
+// problems are held out, so small grades (3 blocks has only 132 distinct problems) appear in both.
+const heldOut: ReturnType<typeof domain.generate>[] = [];
+const train: ReturnType<typeof domain.generate>[] = [];
+{
+  const seen = new Set<string>();
+  const hash = (text: string) => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    return h >>> 0;
+  };
+  for (let i = 0; i < 200_000 && train.length < 50_000; i++) {
+    const p = domain.generate(problemSeed(seed ^ 0x7a1, i), blocks[i % blocks.length]!);
     if (seen.has(p.prompt)) continue;
     seen.add(p.prompt);
-    out.push(p);
+    if (hash(p.prompt) % 10 === 0) {
+      if (heldOut.length < heldOutCount) heldOut.push(p);
+    } else train.push(p);
   }
-  return out;
+}
+// Experimental (--todo): each Blocksworld note also lists the goal atoms not yet true, or `done`.
+const withTodo = (p: (typeof train)[number], completion: string): string => {
+  const goal = (p.data as { goal: string[] }).goal;
+  return completion.split('\n').map((line) => {
+    const at = line.indexOf(' ; ');
+    if (at < 0) return line;
+    const on = new Set<string>();
+    for (const t of line.slice(at + 3).split(' | ')) {
+      const b = t.split(' ');
+      for (let k = 1; k < b.length; k++) on.add(`(on ${b[k]} ${b[k - 1]})`);
+    }
+    const unmet = goal.filter((g) => !on.has(g));
+    return `${line} ; ${unmet.length ? unmet.join(' ') : 'done'}`;
+  }).join('\n');
 };
-const heldOut = draw(0x7e57, heldOutCount);
-const train = draw(0x7a1, 50_000);
-const examples = train.map((p) => ({ prompt: p.prompt, completion: domain.goldCompletion(p) }));
+const goldOf = (p: (typeof train)[number]) => (a.todo ? withTodo(p, domain.goldCompletion(p)) : domain.goldCompletion(p));
+const examples = train.map((p) => ({ prompt: p.prompt, completion: goldOf(p) }));
+console.log(`example:\n${examples[0]!.prompt}${examples[0]!.completion}`);
 
-const tokenizer = new CharTokenizer(undefined, a.chars ? [] : [...domain.words!]);
-const longest = Math.max(...[...heldOut, ...train].map((p) => tokenizer.encode(p.prompt + domain.goldCompletion(p)).length + 2));
+const tokenizer = new CharTokenizer(undefined, a.chars ? [] : [...domain.words!, ...(a.todo ? ['done'] : [])]);
+const longest = Math.max(...[...heldOut, ...train].map((p) => tokenizer.encode(p.prompt + goldOf(p)).length + 2));
 const config = makeConfig({ vocabSize: tokenizer.vocabSize, contextLength: longest, dModel: Number(a.d), nLayer: Number(a.layers), nHead: Number(a.heads) });
 const backend = createWasmBackend();
 const model = createGpt(config, { backend, seed });
@@ -63,13 +91,22 @@ console.log(`${domain.name} ${blocks.join(',')}: ${train.length} training proble
 const evalReserveMs = 60_000;
 const probe = trainSft(createGpt(config, { backend, seed: seed + 1 }), tokenizer, examples.filter((_, i) => i % Math.max(1, Math.floor(examples.length / 320)) === 0), { maxSteps: 10, bucketByLength: false, batchSize: Number(a.batch), learningRate: 1e-3, seed });
 const stepMs = probe.elapsedMs / probe.steps;
-const steps = Math.max(50, Math.floor((budgetMs - evalReserveMs - (Date.now() - started)) / stepMs));
+const steps = a.steps ? Number(a.steps) : Math.max(50, Math.floor((budgetMs - evalReserveMs - (Date.now() - started)) / stepMs));
 console.log(`~${stepMs.toFixed(0)} ms per step → ${steps} steps`);
 
 const result = trainSft(model, tokenizer, examples, {
   maxSteps: steps, batchSize: Number(a.batch), learningRate: Number(a.lr), seed,
+  ...(a.warmup ? { warmupSteps: Number(a.warmup) } : {}), ...(a.wd ? { weightDecay: Number(a.wd) } : {}),
   onProgress: (i) => {
     if (i.step % 200 === 0 || i.step === i.totalSteps) console.log(`step ${i.step}/${i.totalSteps} loss ${i.loss.toFixed(4)} lr ${i.lr.toExponential(2)} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    const every = Number(a['eval-every']);
+    if (every > 0 && i.step % every === 0 && i.step < i.totalSteps) {
+      const score = (probe: typeof train) => {
+        const out = sample(model, tokenizer, probe.map((p) => p.prompt), { n: 1, temperature: 0, maxTokens: longest, seed });
+        return probe.filter((p, k) => domain.verify(p, out[k]![0]!.text).verdict === 'correct').length;
+      };
+      console.log(`  step ${i.step}: ${score(heldOut.slice(0, 100))}/100 held-out, ${score(train.slice(0, 100))}/100 training problems correct`);
+    }
   },
 });
 
@@ -84,7 +121,7 @@ heldOut.forEach((p, i) => {
   e.correct += ok ? 1 : 0;
   byBlocks.set(p.difficulty, e);
 });
-const failures = heldOut.map((p, i) => ({ p, text: completions[i]![0]!.text })).filter(({ p, text }) => domain.verify(p, text).verdict !== 'correct');
+const failures = heldOut.map((p, i) => ({ p, text: completions[i]![0]!.text }))    .filter(({ p, text }) => domain.verify(p, text).verdict !== 'correct');
 for (const { p, text } of failures.slice(0, 3)) {
   console.log(`--- ${p.prompt}gold:\n${domain.goldCompletion(p)}\nmodel:\n${text}\nverdict: ${JSON.stringify(domain.verify(p, text))}`);
 }
