@@ -78,20 +78,22 @@ export function remoteFromFlags(flags: RunFlags): unknown {
 /** Runs (or resumes) one method in `dir` and writes its report. `remote` (the JSON of a remote
  * setup, see docs/real-llms.md) replaces the embedded model; it is kept in the run directory as
  * remote.json so that --resume uses it again. */
-export async function runInDir(dir: string, config: RunConfig, resume: boolean, progress: Progress, remote?: unknown): Promise<RunReport> {
+/** `initFrom`: a finished run whose initial model may be copied (embedded runs only: a remote
+ * trainer's adapters live on its server). */
+export async function runInDir(dir: string, config: RunConfig, resume: boolean, progress: Progress, remote?: unknown, initFrom?: string): Promise<RunReport> {
   const configFile = join(dir, 'config.json');
   const remoteFile = join(dir, 'remote.json');
   if (existsSync(configFile) && !resume) throw new UserError(`${dir} already holds a run; pass --resume to continue it, or choose another --out`);
   mkdirSync(dir, { recursive: true });
   const release = acquireRunLock(dir);
   try {
-    return await runLocked(dir, configFile, remoteFile, config, progress, remote);
+    return await runLocked(dir, configFile, remoteFile, config, progress, remote, initFrom);
   } finally {
     release();
   }
 }
 
-async function runLocked(dir: string, configFile: string, remoteFile: string, config: RunConfig, progress: Progress, remote: unknown): Promise<RunReport> {
+async function runLocked(dir: string, configFile: string, remoteFile: string, config: RunConfig, progress: Progress, remote: unknown, initFrom?: string): Promise<RunReport> {
   if (existsSync(configFile)) {
     config = validateConfig(readJson(configFile, 'run config'), configFile);
     remote = existsSync(remoteFile) ? readJson(remoteFile, 'remote config') : undefined;
@@ -104,7 +106,9 @@ async function runLocked(dir: string, configFile: string, remoteFile: string, co
   const store = RunStore.open(join(dir, 'run.db'));
   try {
     progress.log(`run ${dir}: ${config.method} on ${config.domain} (${engine.describe})`);
-    await runMethod(dir, config, store, { domain, trainer: engine.trainer, openPolicy: engine.openPolicy, progress });
+    await runMethod(dir, config, store, {
+      domain, trainer: engine.trainer, openPolicy: engine.openPolicy, progress, ...(remote === undefined && initFrom !== undefined ? { initFrom } : {}),
+    });
     const report = await writeReport(dir, config, store);
     progress.log(`report: ${join(dir, 'report.md')}`);
     return report;

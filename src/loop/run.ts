@@ -15,12 +15,17 @@ import type { Progress } from './progress.js';
 import { buildDataset, evaluate, pct, sampleAndVerify, type Evaluation } from './round.js';
 import type { IdkShaping } from './reward.js';
 import { makeSplits } from './splits.js';
+import { findSharedInit } from './shared-init.js';
+import { writeDirAtomicSync } from '../util/atomic.js';
 
 export interface RunDeps {
   domain: Domain;
   trainer: Trainer;
   openPolicy: PolicyFactory;
   progress: Progress;
+  /** A finished run whose initial model this run may copy when it would train an identical one
+   * (see shared-init.ts); compare passes the first method's run. */
+  initFrom?: string;
 }
 
 export interface RunResult {
@@ -99,7 +104,17 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
   let init = done(initKey);
   if (!init) {
     const examples = initExamples(domain, train, config.method === 'sft' ? 0 : config.init.refusalFraction, config.seed);
-    const t = await trainRound(initKey, examples, null, config.init);
+    const shared = deps.initFrom === undefined ? null : findSharedInit(deps.initFrom, config);
+    let t: { checkpoint: string; loss: number | null; losses: { step: number; loss: number }[] };
+    if (shared) {
+      const rel = join('checkpoints', roundKey(initKey));
+      mkdirSync(abs('checkpoints'), { recursive: true });
+      writeDirAtomicSync(abs(rel), shared.files);
+      log(`init: the same initial model as ${shared.from}: copied, not retrained`);
+      t = { checkpoint: rel, loss: shared.trainLoss, losses: shared.losses };
+    } else {
+      t = await trainRound(initKey, examples, null, config.init);
+    }
     const ev = await evalVal(t.checkpoint, roundSeed(config.seed, initKey));
     init = record(store, initKey, { c1: null, c2: null, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: examples.length }, ev, [], t.losses);
   }

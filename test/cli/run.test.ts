@@ -131,5 +131,9 @@ describe('ceiling run', () => {
     };
     expect(prompts('sft')).toEqual(prompts('autocei'));
     expect(existsSync(join(out, 'plots', 'methods.svg'))).toBe(true);
+    // autocei starts from the R-Tuning run's initial model instead of training the same one again.
+    expect(r.stdout + r.stderr).toMatch(/init: the same initial model as .*rtuning: copied, not retrained/);
+    expect(readFileSync(join(out, 'autocei', 'checkpoints', 'init', 'model.safetensors')))
+      .toEqual(readFileSync(join(out, 'rtuning', 'checkpoints', 'init', 'model.safetensors')));
   });
 });

@@ -69,11 +69,15 @@ function config(method: Method): RunConfig {
   });
 }
 
-async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(join(tmpdir(), 'ceiling-run-'))) {
+async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(join(tmpdir(), 'ceiling-run-')), extra: { initFrom?: string; seed?: number } = {}) {
   dirs.push(dir);
+  const cfg = { ...config(method), ...(extra.seed === undefined ? {} : { seed: extra.seed }) };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
   const store = RunStore.open(join(dir, 'run.db'));
   try {
-    const result = await runMethod(dir, config(method), store, { domain: counting as Domain, trainer, openPolicy: simPolicy, progress: silentProgress });
+    const result = await runMethod(dir, cfg, store, {
+      domain: counting as Domain, trainer, openPolicy: simPolicy, progress: silentProgress, ...(extra.initFrom ? { initFrom: extra.initFrom } : {}),
+    });
     return { dir, result, rounds: store.rounds(), store: null as unknown, trainer };
   } finally {
     store.close();
@@ -140,6 +144,23 @@ describe('runMethod', () => {
     const c1s = new Set(rounds.filter((r) => r.phase === 'stage').map((r) => r.c1));
     expect(c1s.size).toBe(1);
     expect([...c1s][0]).toBeCloseTo(rounds[1]!.c1!, 9);
+  });
+
+  it('copies the initial model of an earlier run that trained the same one, and only then', async () => {
+    const donor = await run('rtuning');
+    const shared = await run('autocei', simTrainer(), undefined, { initFrom: donor.dir });
+    expect(shared.trainer.calls.some((c) => c.endsWith('init'))).toBe(false);
+    expect(readFileSync(join(shared.dir, 'checkpoints', 'init', 'model.json'), 'utf8')).toBe(readFileSync(join(donor.dir, 'checkpoints', 'init', 'model.json'), 'utf8'));
+    const initOf = (r: typeof donor.rounds) => r.find((x) => x.phase === 'init')!;
+    expect(initOf(shared.rounds)).toMatchObject({ f: initOf(donor.rounds).f, trainLoss: initOf(donor.rounds).trainLoss, trainExamples: initOf(donor.rounds).trainExamples });
+    // The same rounds as a run that trained its own init.
+    const own = await run('autocei');
+    expect(shared.rounds.map((r) => [r.phase, r.stage, r.round, r.c1, r.f])).toEqual(own.rounds.map((r) => [r.phase, r.stage, r.round, r.c1, r.f]));
+    // sft trains on gold only, and another seed draws other problems: both train their own.
+    for (const [method, extra] of [['sft', {}], ['autocei', { seed: 5 }]] as const) {
+      const other = await run(method, simTrainer(), undefined, { initFrom: donor.dir, ...extra });
+      expect(other.trainer.calls.some((c) => c.endsWith('init'))).toBe(true);
+    }
   });
 
   it('a run that crashed mid-way resumes to the same result as an uninterrupted one', async () => {
