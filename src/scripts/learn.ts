@@ -72,14 +72,14 @@ const backend = createWasmBackend();
 const model = createGpt(config, { backend, seed });
 console.log(`${domain.name} ${blocks.join(',')}: ${train.length} training problems, ${heldOut.length} held out; model ${(countParams(config) / 1e6).toFixed(2)}M params, context ${longest}, ${backend.name} x${backend.threads}`);
 
-// Steps: estimate the step time on a short warm-up, then spend ~85% of the budget training.
-const evalReserveMs = 60_000;
-// Steps after the first two (which allocate), batched by length as the real run is.
+// Steps: time a short warm-up (steps 3–12: the first two allocate; batched by length as the real
+// run is), then train for the budget less a minute kept for the held-out evaluation.
 const marks: number[] = [];
 trainSft(createGpt(config, { backend, seed: seed + 1 }), tokenizer, examples.filter((_, i) => i % Math.max(1, Math.floor(examples.length / 640)) === 0), {
   maxSteps: 12, batchSize: Number(a.batch), learningRate: 1e-3, seed, onProgress: (i) => marks.push(i.elapsedMs),
 });
 const stepMs = (marks[11]! - marks[1]!) / 10;
+const evalReserveMs = 60_000;
 const steps = a.steps ? Number(a.steps) : Math.max(50, Math.floor((budgetMs - evalReserveMs - (Date.now() - started)) / stepMs));
 console.log(`~${stepMs.toFixed(0)} ms per step → ${steps} steps`);
 
