@@ -83,9 +83,14 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
   const evalVal = async (checkpoint: string, seed: number): Promise<Evaluation> =>
     evaluate(await policyFor(checkpoint), domain, val, 'val', { maxTokens: config.eval.maxTokens, k: config.eval.k, seed, lambda: config.curriculum.lambda }, progress);
 
-  const trainRound = async (k: Key, examples: Example[], base: string | null, hp: { epochs: number; batchSize: number; lr: number }) => {
-    const rel = join('checkpoints', roundKey(k));
+  /** A round's checkpoint directory, relative to the run (its parent created). */
+  const checkpointDir = (k: Key): string => {
     mkdirSync(abs('checkpoints'), { recursive: true });
+    return join('checkpoints', roundKey(k));
+  };
+
+  const trainRound = async (k: Key, examples: Example[], base: string | null, hp: { epochs: number; batchSize: number; lr: number }) => {
+    const rel = checkpointDir(k);
     const task = progress.task(`train ${roundKey(k)}`, 1);
     const losses: { step: number; loss: number }[] = [];
     const result = await trainer.train({
@@ -107,8 +112,7 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
     const shared = deps.initFrom === undefined ? null : findSharedInit(deps.initFrom, config);
     let t: { checkpoint: string; loss: number | null; losses: { step: number; loss: number }[] };
     if (shared) {
-      const rel = join('checkpoints', roundKey(initKey));
-      mkdirSync(abs('checkpoints'), { recursive: true });
+      const rel = checkpointDir(initKey);
       writeDirAtomicSync(abs(rel), shared.files);
       log(`init: the same initial model as ${shared.from}: copied, not retrained`);
       t = { checkpoint: rel, loss: shared.trainLoss, losses: shared.losses };

@@ -5,13 +5,12 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunStore } from '../store/run-store.js';
-import type { Method, RunConfig } from './config.js';
+import type { RunConfig } from './config.js';
 
 export interface SharedInit {
   /** The checkpoint's files (a flat directory). */
   files: Record<string, Buffer>;
   trainLoss: number | null;
-  trainExamples: number;
   losses: { step: number; loss: number }[];
   from: string;
 }
@@ -29,7 +28,7 @@ export function findSharedInit(donorDir: string, config: RunConfig): SharedInit 
   const configFile = join(donorDir, 'config.json');
   const dbFile = join(donorDir, 'run.db');
   if (!existsSync(configFile) || !existsSync(dbFile)) return null;
-  let donor: RunConfig & { method: Method };
+  let donor: RunConfig;
   try {
     donor = JSON.parse(readFileSync(configFile, 'utf8')) as RunConfig;
   } catch {
@@ -48,7 +47,7 @@ export function findSharedInit(donorDir: string, config: RunConfig): SharedInit 
       if (!statSync(path).isFile()) return null; // only flat checkpoint directories are copied
       files[name] = readFileSync(path);
     }
-    return { files, trainLoss: init.trainLoss, trainExamples: init.trainExamples, losses: store.trainLoss(init.id), from: donorDir };
+    return { files, trainLoss: init.trainLoss, losses: store.trainLoss(init.id), from: donorDir };
   } finally {
     store.close();
   }

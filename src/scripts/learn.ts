@@ -61,12 +61,11 @@ const train: ReturnType<typeof domain.generate>[] = [];
     } else train.push(p);
   }
 }
-const goldOf = (p: (typeof train)[number]) => domain.goldCompletion(p);
-const examples = train.map((p) => ({ prompt: p.prompt, completion: goldOf(p) }));
+const examples = train.map((p) => ({ prompt: p.prompt, completion: domain.goldCompletion(p) }));
 console.log(`example:\n${examples[0]!.prompt}${examples[0]!.completion}`);
 
 const tokenizer = new CharTokenizer(undefined, a.chars ? [] : [...domain.words!]);
-const longest = Math.max(...[...heldOut, ...train].map((p) => tokenizer.encode(p.prompt + goldOf(p)).length + 2));
+const longest = Math.max(...[...heldOut, ...train].map((p) => tokenizer.encode(p.prompt + domain.goldCompletion(p)).length + 2));
 const config = makeConfig({ vocabSize: tokenizer.vocabSize, contextLength: longest, dModel: Number(a.d), nLayer: Number(a.layers), nHead: Number(a.heads) });
 const backend = createWasmBackend();
 const model = createGpt(config, { backend, seed });

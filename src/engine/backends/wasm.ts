@@ -225,11 +225,18 @@ export class WasmBackend implements Backend, DecodeAttention {
   /** A zeroed buffer of n floats, 64-byte aligned, in the shared memory. */
   alloc(n: number): Float32Array {
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`wasm backend: bad alloc size ${n}`);
-    const ptr = this.reserve(n * 4);
-    const view = new Float32Array(this.memory.buffer, ptr, n);
+    const view = this.reserveView(Float32Array, n);
     this.buffers.add(view.buffer);
     view.fill(0);
     return view;
+  }
+
+  /** A view of n fresh 4-byte elements in the shared memory. reserve() may grow the memory, which
+   * replaces memory.buffer, so the view is taken only after it. */
+  private reserveView<T extends Float32Array | Int32Array | Uint32Array>(
+    View: new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T, n: number): T {
+    const ptr = this.reserve(n * 4);
+    return new View(this.memory.buffer, ptr, n);
   }
 
   /** Frees every buffer `alloc` has handed out (their views must not be used afterwards). */
@@ -382,11 +389,8 @@ export class WasmBackend implements Backend, DecodeAttention {
     let plan = previous as WasmDecodePlan | undefined;
     if (!plan || plan.backend !== this || plan.key !== key || plan.packed.length !== total) {
       const words = PLAN_LAYERS + L * PLAN_LAYER_WORDS;
-      // reserve() may grow the memory, so take the buffer only after it.
-      const tablePtr = this.reserve(words * 4);
-      const counterPtr = this.reserve(ALIGN);
-      const table = new Uint32Array(this.memory.buffer, tablePtr, words);
-      const counter = new Int32Array(this.memory.buffer, counterPtr, ALIGN / 4);
+      const table = this.reserveView(Uint32Array, words);
+      const counter = this.reserveView(Int32Array, ALIGN / 4);
       plan = { backend: this, key, table, packed: this.alloc(total), counter, net, cacheSlots: 0 };
     }
     const cacheSlots = Math.floor(Math.min(...net.layers.map((l) => Math.min(l.k.length, l.v.length))) / (ctx * C));
@@ -485,9 +489,7 @@ export class WasmBackend implements Backend, DecodeAttention {
   /** An int32 view of at least n entries in the shared memory, reused across calls. */
   private intArgs(n: number): Int32Array {
     if (!this.ints || this.ints.length < n) {
-      const len = Math.max(n, 1024);
-      const ptr = this.reserve(len * 4); // may grow the memory: take the buffer after it
-      this.ints = new Int32Array(this.memory.buffer, ptr, len);
+      this.ints = this.reserveView(Int32Array, Math.max(n, 1024));
     }
     return this.ints;
   }
