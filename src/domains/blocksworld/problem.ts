@@ -5,19 +5,18 @@ import type { Problem, Verdict } from '../types.js';
 import { parseResponse, preVerdict } from '../response.js';
 import { dataFromTask, formatPrompt, formatTowers, taskFromData, type BlocksworldData } from './format.js';
 import { parseProblem } from './pddl.js';
-import { DEFAULT_MAX_EXPANSIONS, solveOptimal } from './solve.js';
 import { HELD, PICK_UP, PUT_DOWN, TABLE, UNSTACK, formatAction, goalConflict, towersOf, type Action, type Task } from './state.js';
+import { unstackStackPlan } from './unstack-stack.js';
 import { compile, validateSteps, type CompiledTask } from './validate.js';
 
 export const DOMAIN_NAME = 'blocksworld';
 
-/** A problem for `task` with its optimal plan as gold steps; throws when the goal is
- * unsatisfiable or optimal search exceeds its budget. */
-export function problemFromTask(task: Task, id: string, maxExpansions = DEFAULT_MAX_EXPANSIONS): Problem<BlocksworldData> {
+/** A problem for `task` with its unstack-stack plan as gold steps; throws when the goal is
+ * unsatisfiable. */
+export function problemFromTask(task: Task, id: string): Problem<BlocksworldData> {
   const conflict = goalConflict(task.names.length, task.goal, task.names);
   if (conflict !== null) throw new Error(`${id}: unsolvable goal: ${conflict}`);
-  const plan = solveOptimal(task, maxExpansions);
-  if (plan === null) throw new Error(`${id}: no optimal plan found within ${maxExpansions} search expansions`);
+  const plan = unstackStackPlan(task);
   const data = dataFromTask(task);
   return {
     id,
@@ -50,13 +49,13 @@ export function annotatedSteps(task: Task, plan: readonly Action[]): string[] {
 
 /** A problem from the text of a PDDL problem file (difficulty = number of blocks). Throws
  * `PddlError` for malformed PDDL. */
-export function problemFromPddl(text: string, id: string, maxExpansions = DEFAULT_MAX_EXPANSIONS): Problem<BlocksworldData> {
-  return problemFromTask(parseProblem(text).task, id, maxExpansions);
+export function problemFromPddl(text: string, id: string): Problem<BlocksworldData> {
+  return problemFromTask(parseProblem(text).task, id);
 }
 
 /** A problem from a PDDL problem file; the id is the file name without `.pddl`. */
-export function problemFromPddlFile(path: string, maxExpansions = DEFAULT_MAX_EXPANSIONS): Problem<BlocksworldData> {
-  return problemFromPddl(readFileSync(path, 'utf8'), basename(path).replace(/\.pddl$/i, ''), maxExpansions);
+export function problemFromPddlFile(path: string): Problem<BlocksworldData> {
+  return problemFromPddl(readFileSync(path, 'utf8'), basename(path).replace(/\.pddl$/i, ''));
 }
 
 const compiled = new WeakMap<BlocksworldData, CompiledTask>();
