@@ -325,15 +325,21 @@ function randomGoal(rng: Rng, n: number): Atom[] {
   return goal;
 }
 
+/** Tasks of 1–5 blocks, any initial state (hand included), goals over every predicate. */
+function randomTasks(seed: number, count: number): Task[] {
+  const rng = createRng(seed);
+  return Array.from({ length: count }, () => {
+    const n = rng.int(1, 5);
+    return { names: 'abcde'.slice(0, n).split(''), below: Int16Array.from(randomState(rng, n, true)), goal: randomGoal(rng, n) };
+  });
+}
+
 describe('blocksworld unstack-stack plans', () => {
   it('are valid on 400 random tasks with goals over every predicate; each block moves at most twice', () => {
-    const rng = createRng(7);
-    for (let i = 0; i < 400; i++) {
-      const n = rng.int(1, 5);
-      const names = 'abcde'.slice(0, n).split('');
-      const task: Task = { names, below: Int16Array.from(randomState(rng, n, true)), goal: randomGoal(rng, n) };
+    for (const task of randomTasks(7, 400)) {
+      const n = task.names.length;
       const plan = unstackStackPlan(task);
-      const text = plan.map((a) => formatAction(a, names)).join('\n');
+      const text = plan.map((a) => formatAction(a, task.names)).join('\n');
       expect(validatePlan(compile(task), text), text).toMatchObject({ valid: true });
       expect(plan.length).toBeLessThanOrEqual(4 * n + 1);
     }
@@ -355,15 +361,11 @@ describe('blocksworld unstack-stack plans', () => {
 
 describe('blocksworld optimal solver', () => {
   it('matches breadth-first search on 400 random tasks with goals over every predicate', () => {
-    const rng = createRng(99);
-    for (let i = 0; i < 400; i++) {
-      const n = rng.int(1, 5);
-      const names = 'abcde'.slice(0, n).split('');
-      const task: Task = { names, below: Int16Array.from(randomState(rng, n, true)), goal: randomGoal(rng, n) };
+    for (const task of randomTasks(99, 400)) {
       const plan = solveOptimal(task);
       expect(plan).not.toBeNull();
       expect(plan!.length).toBe(bfsLength(task));
-      const text = plan!.map((a) => formatAction(a, names)).join('\n');
+      const text = plan!.map((a) => formatAction(a, task.names)).join('\n');
       expect(validatePlan(compile(task), text).valid).toBe(true);
     }
   });
