@@ -99,19 +99,20 @@ const result = trainSft(model, tokenizer, examples, {
 });
 
 const completions = sample(model, tokenizer, heldOut.map((p) => p.prompt), { n: 1, temperature: 0, maxTokens: longest, seed });
+const graded = heldOut.map((p, i) => ({ p, text: completions[i]![0]!.text, verdict: domain.verify(p, completions[i]![0]!.text) }));
 const byBlocks = new Map<number, { n: number; correct: number }>();
 let correct = 0;
-heldOut.forEach((p, i) => {
-  const ok = domain.verify(p, completions[i]![0]!.text).verdict === 'correct';
+for (const { p, verdict } of graded) {
+  const ok = verdict.verdict === 'correct';
   correct += ok ? 1 : 0;
   const e = byBlocks.get(p.difficulty) ?? { n: 0, correct: 0 };
   e.n++;
   e.correct += ok ? 1 : 0;
   byBlocks.set(p.difficulty, e);
-});
-const failures = heldOut.map((p, i) => ({ p, text: completions[i]![0]!.text }))    .filter(({ p, text }) => domain.verify(p, text).verdict !== 'correct');
-for (const { p, text } of failures.slice(0, 3)) {
-  console.log(`--- ${p.prompt}gold:\n${domain.goldCompletion(p)}\nmodel:\n${text}\nverdict: ${JSON.stringify(domain.verify(p, text))}`);
+}
+const failures = graded.filter(({ verdict }) => verdict.verdict !== 'correct');
+for (const { p, text, verdict } of failures.slice(0, 3)) {
+  console.log(`--- ${p.prompt}gold:\n${domain.goldCompletion(p)}\nmodel:\n${text}\nverdict: ${JSON.stringify(verdict)}`);
 }
 const seconds = (Date.now() - started) / 1000;
 console.log(`held-out greedy responses correct: ${correct}/${heldOut.length} = ${((100 * correct) / heldOut.length).toFixed(1)}% ` +

@@ -5,7 +5,7 @@ import type { Problem, Verdict } from '../types.js';
 import { parseResponse, preVerdict } from '../response.js';
 import { dataFromTask, formatPrompt, formatTowers, taskFromData, type BlocksworldData } from './format.js';
 import { parseProblem } from './pddl.js';
-import { HELD, PICK_UP, PUT_DOWN, TABLE, UNSTACK, formatAction, goalConflict, towersOf, type Action, type Task } from './state.js';
+import { HELD, formatAction, goalConflict, positionAfter, towersOf, type Action, type Task } from './state.js';
 import { unstackStackPlan } from './unstack-stack.js';
 import { compile, validateSteps, type CompiledTask } from './validate.js';
 
@@ -38,12 +38,8 @@ export function annotatedSteps(task: Task, plan: readonly Action[]): string[] {
   const below = Int16Array.from(task.below);
   return plan.map((a) => {
     const action = formatAction(a, task.names);
-    if (a.op === PICK_UP || a.op === UNSTACK) {
-      below[a.x] = HELD;
-      return action;
-    }
-    below[a.x] = a.op === PUT_DOWN ? TABLE : a.y;
-    return `${action} ; ${formatTowers(towersOf(below), task.names)}`;
+    below[a.x] = positionAfter(a);
+    return below[a.x] === HELD ? action : `${action} ; ${formatTowers(towersOf(below), task.names)}`;
   });
 }
 

@@ -19,7 +19,9 @@ export const DEFAULT_MAX_EXPANSIONS = 400_000;
 
 const UNSPEC = -3;
 
-interface GoalIndex {
+/** The goal by block: `below` UNSPEC where the goal does not place a block, `above` NONE where
+ * it puts nothing on it, `holding` NONE without a holding atom. */
+export interface GoalIndex {
   below: Int16Array;
   above: Int16Array;
   clear: Uint8Array;
@@ -28,7 +30,7 @@ interface GoalIndex {
   canEndHeld: Uint8Array;
 }
 
-function indexGoal(task: Task): GoalIndex {
+export function indexGoal(task: Task): GoalIndex {
   const n = task.names.length;
   const g: GoalIndex = {
     below: new Int16Array(n).fill(UNSPEC),

@@ -81,6 +81,12 @@ export function formatAction(action: Action, names: readonly string[]): string {
   return OPERATOR_ARITY[action.op] === 1 ? `(${op} ${names[action.x]})` : `(${op} ${names[action.x]} ${names[action.y]})`;
 }
 
+/** Where an action leaves its block (the new `below` of `action.x`): in the hand after a lift,
+ * on the table after a put-down, on `y` after a stack. Preconditions are not checked. */
+export function positionAfter(action: Action): number {
+  return action.op === PICK_UP || action.op === UNSTACK ? HELD : action.op === PUT_DOWN ? TABLE : action.y;
+}
+
 /** Towers bottom to top, ordered by the index of their bottom block. */
 export function towersOf(below: ArrayLike<number>): number[][] {
   const n = below.length;
