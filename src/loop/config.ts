@@ -92,6 +92,34 @@ const demo: RunConfig = {
   eval: { k: 0, maxTokens: 48 },
 };
 
+type Domain = RunConfig['domain'];
+type ConfigPatch = { [K in keyof RunConfig]?: RunConfig[K] extends object ? Partial<RunConfig[K]> : RunConfig[K] };
+
+/** Preset adjustments by domain, applied when `--domain` (or the config file) names that domain:
+ * problem grades, model size and token lengths that suit it. */
+const DOMAIN_PRESETS: Partial<Record<Preset, Partial<Record<Domain, ConfigPatch>>>> = {
+  demo: {
+    // 3–5 blocks: the model learns 3–4 block plans within the demo and few 5-block ones, so it has
+    // something to answer and something to refuse. 176 tokens hold 95% of annotated 5-block
+    // problems (prompt + plan); d 96 learned Blocksworld fastest per minute (README, Status).
+    blocksworld: {
+      problems: { difficulties: [3, 4, 5], train: 3000, val: 150, test: 300 },
+      model: { dModel: 96, nLayer: 4, nHead: 4, contextLength: 176 },
+      init: { epochs: 16, batchSize: 32, lr: 2e-3 },
+      ei: { maxTokens: 144, problemsPerRound: 300 },
+      curriculum: { maxStages: 2 },
+      eval: { maxTokens: 144 },
+    },
+  },
+};
+
+/** The preset's config for a domain (the preset's own domain when none is given). */
+export function presetConfig(preset: Preset, domain?: Domain): RunConfig {
+  const base = PRESET_CONFIGS[preset];
+  const patch = DOMAIN_PRESETS[preset]?.[domain ?? base.domain];
+  return merge({ ...base, domain: domain ?? base.domain }, patch);
+}
+
 export const PRESET_CONFIGS: Record<Preset, RunConfig> = {
   demo,
   small: {
@@ -146,9 +174,14 @@ export function validateConfig(value: unknown, source = 'config'): RunConfig {
   return c;
 }
 
-/** A preset, overridden by a partial config (from a file) and then by flags. */
+/** A preset, overridden by a partial config (from a file) and then by flags. The preset is taken
+ * for the last domain the overrides name, so `--domain blocksworld --preset demo` gets the
+ * Blocksworld-sized demo. */
 export function resolveConfig(preset: Preset, ...overrides: unknown[]): RunConfig {
-  let config: unknown = PRESET_CONFIGS[preset];
+  const named = overrides.map((o) => (isObject(o) ? o.domain : undefined)).filter((d) => d !== undefined);
+  const domain = named.at(-1);
+  const known = RunConfigSchema.shape.domain.safeParse(domain);
+  let config: unknown = presetConfig(preset, known.success ? known.data : undefined);
   for (const o of overrides) config = merge(config, o);
   return validateConfig(config);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { logic, problemFromTheory } from '../../src/domains/logic/index.js';
 import { parseStep } from '../../src/domains/logic/format.js';
+import { goldTrace } from '../../src/domains/logic/prove.js';
 import { decide, holdsFn, negate, type LogicData } from '../../src/domains/logic/theory.js';
 import { REFUSAL, refusalCompletion } from '../../src/domains/response.js';
 import type { Problem } from '../../src/domains/types.js';
@@ -45,11 +46,13 @@ describe('logic: hand-made theory', () => {
     ));
   });
 
-  it('writes the gold chains', () => {
+  it('writes the gold search traces: notes say which condition the search checks', () => {
     expect(logic.goldCompletion(proved)).toBe(lines(
-      'r1: cat red => ant hot', 'r3: ? dog big', 'r2: ant hot & owl fat => yak sly', '#### proved'));
-    expect(logic.goldCompletion(disproved)).toBe(lines('r1: cat red => ant hot', 'r4: ant hot => ~owl old', '#### disproved'));
-    expect(logic.goldCompletion(unknown)).toBe(lines('r6: ? dog big', 'r7: ? bee hot', 'r8: ? owl shy', '? fox shy', '#### unknown'));
+      '> r2: ant hot', 'r1: cat red => ant hot', '> r3: dog big', 'r3: ? dog big', 'r2: ant hot & owl fat => yak sly', '#### proved'));
+    // owl old is tried first: r5 fires, but r4 (preferred) fires too, so the search turns to ~owl old.
+    expect(logic.goldCompletion(disproved)).toBe(lines('> r4: ant hot', 'r1: cat red => ant hot', 'r4: ant hot => ~owl old', '#### disproved'));
+    expect(logic.goldCompletion(unknown)).toBe(lines(
+      '> r7: bee hot', '> r6: dog big', 'r6: ? dog big', 'r7: ? bee hot', '> r8: owl shy', 'r8: ? owl shy', '? fox shy', '#### unknown'));
     for (const p of [proved, disproved, unknown]) {
       expect(verdictOf(p, logic.goldCompletion(p))).toEqual({ verdict: 'correct', depth: p.goldSteps.length });
     }
@@ -60,6 +63,10 @@ describe('logic: hand-made theory', () => {
       .toBe('correct');
     expect(verdictOf(proved, lines('  r1:  cat red   =>  ant hot', 'r3: ?  dog big', '', 'r2: ant hot & owl fat => yak sly', '####   Proved')))
       .toEqual({ verdict: 'correct', depth: 3 });
+    // notes claim nothing: any note is passed over, and counts toward the depth
+    expect(verdictOf(proved, lines('> r9: cat red', 'r1: cat red => ant hot', '>anything', 'r3: ? dog big', 'r2: ant hot & owl fat => yak sly', '#### proved')))
+      .toEqual({ verdict: 'correct', depth: 5 });
+    expect(verdictOf(proved, lines('> r2: ant hot', '> r3: dog big', 'r2: ant hot & owl fat => yak sly', '#### proved')).verdict).toBe('wrong');
     // extra valid steps are allowed
     expect(verdictOf(unknown, lines('r1: cat red => ant hot', 'r6: ? dog big', 'r7: ? bee hot', 'r8: ? owl shy', '? fox shy', '#### unknown')))
       .toEqual({ verdict: 'correct', depth: 5 });
@@ -121,7 +128,7 @@ describe('logic: hand-made theory', () => {
   });
 
   it('rejects a missing answer and an answer without its steps', () => {
-    expect(verdictOf(proved, proved.goldSteps.join('\n'))).toMatchObject({ verdict: 'wrong', depth: 3, reason: expect.stringMatching(/no final answer/) });
+    expect(verdictOf(proved, proved.goldSteps.join('\n'))).toMatchObject({ verdict: 'wrong', depth: 5, reason: expect.stringMatching(/no final answer/) });
     expect(verdictOf(proved, '#### proved')).toMatchObject({ verdict: 'wrong', depth: 0 });
     expect(verdictOf(disproved, '#### disproved').verdict).toBe('wrong');
     expect(verdictOf(unknown, '#### unknown').verdict).toBe('wrong');
@@ -201,11 +208,14 @@ describe('logic: generated problems', () => {
     }
   });
 
-  it('needs every gold step: dropping any one makes the answer wrong', () => {
+  it('needs every step of the minimal chain: dropping any one makes the answer wrong', () => {
     for (const problems of byDepth.values()) {
       for (const p of problems.slice(0, 60)) {
-        for (let i = 0; i < p.goldSteps.length; i++) {
-          const steps = p.goldSteps.filter((_, j) => j !== i);
+        const minimal = goldTrace(p.data)!.steps;
+        expect(minimal.length).toBeLessThanOrEqual(p.goldSteps.filter((s) => !s.startsWith('>')).length);
+        expect(logic.verify(p, `${minimal.join('\n')}\n#### ${p.goldAnswer}`).verdict).toBe('correct');
+        for (let i = 0; i < minimal.length; i++) {
+          const steps = minimal.filter((_, j) => j !== i);
           expect(logic.verify(p, `${steps.join('\n')}\n#### ${p.goldAnswer}`).verdict, `${p.id} without step ${i + 1}`).toBe('wrong');
         }
       }
@@ -245,7 +255,7 @@ describe('logic: generated problems', () => {
           const s = parseStep(step)!;
           if (s.kind === 'apply') expect(holds(p.data.rules[s.rule - 1]!.head), step).toBe(true);
           else if (s.kind === 'block') expect(holds(s.literal), step).toBe(false);
-          else expect(holds(s.literal) || holds(negate(s.literal)), step).toBe(false);
+          else if (s.kind === 'undecided') expect(holds(s.literal) || holds(negate(s.literal)), step).toBe(false);
         }
       }
     }

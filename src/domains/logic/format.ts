@@ -9,7 +9,9 @@
  * Steps:
  *   r1: cat red & owl fat => ~yak sly  apply r1 (restated exactly): derive its head
  *   r3: ? dog big                      r3 cannot fire: its condition `dog big` cannot be derived
- *   ? yak sly                          neither `yak sly` nor `~yak sly` can be derived */
+ *   ? yak sly                          neither `yak sly` nor `~yak sly` can be derived
+ *   > r1: owl fat                      a note: the search now checks r1's condition `owl fat`
+ * Notes claim nothing; they let a trace say where its search stands (see searchTrace). */
 import { ruleText, type Literal, type LogicData } from './theory.js';
 
 export function applyStep(n: number, text: string): string {
@@ -18,6 +20,10 @@ export function applyStep(n: number, text: string): string {
 
 export function blockStep(n: number, literal: Literal): string {
   return `r${n}: ? ${literal}`;
+}
+
+export function noteStep(n: number, literal: Literal): string {
+  return `> r${n}: ${literal}`;
 }
 
 export function undecidedStep(atom: Literal): string {
@@ -35,14 +41,16 @@ export function renderPrompt(data: LogicData): string {
 export type Step =
   | { kind: 'apply'; rule: number; text: string }
   | { kind: 'block'; rule: number; literal: string }
-  | { kind: 'undecided'; literal: string };
+  | { kind: 'undecided'; literal: string }
+  | { kind: 'note' };
 
 const RULE_STEP = /^r([1-9]\d{0,3}): (.*)$/;
 
 /** One step line (already trimmed); runs of white space count as one space. Null when the line is
- * none of the three kinds. */
+ * none of the kinds. */
 export function parseStep(line: string): Step | null {
   const text = line.replace(/\s+/g, ' ');
+  if (text.startsWith('>')) return { kind: 'note' };
   const ruleStep = RULE_STEP.exec(text);
   if (ruleStep) {
     const rule = Number(ruleStep[1]);

@@ -11,9 +11,10 @@
  * - distractor rules (some fire, some cannot) on fresh atoms, and distractor facts.
  * Every pair of rules with opposite heads gets a preference. Rules and facts are shuffled. The
  * draft is kept only if the gold prover confirms the label and the depth; otherwise another draft is
- * made from the same random stream, so the result stays deterministic for (seed, depth). */
+ * made from the same random stream, so the result stays deterministic for (seed, depth). The gold
+ * steps are the search trace (prove.ts), which reaches the same label. */
 import { createRng, type Rng } from '../../util/random.js';
-import { goldTrace, type GoldTrace } from './prove.js';
+import { goldTrace, searchTrace } from './prove.js';
 import { LABELS, negate, type Label, type Literal, type LogicData, type Rule } from './theory.js';
 
 export const ENTITIES = ['cat', 'dog', 'owl', 'ant', 'yak', 'elk', 'fox', 'bee'] as const;
@@ -27,7 +28,9 @@ const MAX_DRAFTS = 500;
 
 export interface Generated {
   data: LogicData;
-  trace: GoldTrace;
+  /** The search trace (gold steps) and the proof depth of the minimal chain. */
+  steps: string[];
+  depth: number;
 }
 
 export function generateTheory(seed: number, depth: number): Generated {
@@ -37,7 +40,9 @@ export function generateTheory(seed: number, depth: number): Generated {
   for (let i = 0; i < MAX_DRAFTS; i++) {
     const data = draft(rng, depth, label);
     const trace = goldTrace(data);
-    if (trace && trace.label === label && trace.depth === depth) return { data, trace };
+    if (!trace || trace.label !== label || trace.depth !== depth) continue;
+    const search = searchTrace(data);
+    if (search && search.label === label) return { data, steps: search.steps, depth };
   }
   throw new Error(`logic: no theory found for seed ${seed}, depth ${depth}`);
 }

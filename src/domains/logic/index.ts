@@ -1,13 +1,13 @@
 /** The logic domain: rule reasoning with exceptions and preferences (a stand-in for BoardgameQA).
  * A question is proved, disproved or unknown from facts and ranked rules; the response derives it
  * step by step. See theory.ts for the meaning, format.ts for the text formats, prove.ts for the
- * gold chains and verify.ts for grading. */
+ * gold traces and verify.ts for grading. */
 import { formatCompletion } from '../response.js';
 import type { Domain, Problem } from '../types.js';
 import { renderPrompt } from './format.js';
 import { ENTITIES, generateTheory, MAX_DEPTH, MIN_DEPTH, PREDICATES } from './generate.js';
-import { goldTrace } from './prove.js';
-import type { LogicData } from './theory.js';
+import { searchTrace } from './prove.js';
+import { decide, type LogicData } from './theory.js';
 import { verifyLogic } from './verify.js';
 
 export type { LogicData } from './theory.js';
@@ -16,8 +16,8 @@ export type { LogicData } from './theory.js';
  * from the theory's meaning; throws when the gold chain cannot be written. */
 export function problemFromTheory(id: string, difficulty: number, theory: Omit<LogicData, 'label'>): Problem<LogicData> {
   const draft: LogicData = { ...theory, label: 'unknown' };
-  const trace = goldTrace(draft);
-  if (!trace) throw new Error(`logic: no gold chain for ${id}`);
+  const trace = searchTrace(draft);
+  if (!trace || trace.label !== decide(draft)) throw new Error(`logic: no gold chain for ${id}`);
   const data: LogicData = { ...theory, label: trace.label };
   return { id, domain: 'logic', difficulty, prompt: renderPrompt(data), goldSteps: trace.steps, goldAnswer: trace.label, data };
 }
@@ -31,14 +31,14 @@ export const logic: Domain<LogicData> = {
     if (!Number.isInteger(difficulty) || difficulty < MIN_DEPTH || difficulty > MAX_DEPTH) {
       throw new RangeError(`logic: depth must be an integer from ${MIN_DEPTH} to ${MAX_DEPTH}, got ${difficulty}`);
     }
-    const { data, trace } = generateTheory(seed, difficulty);
+    const { data, steps } = generateTheory(seed, difficulty);
     return {
       id: `logic-d${difficulty}-${(seed >>> 0).toString(16)}`,
       domain: 'logic',
       difficulty,
       prompt: renderPrompt(data),
-      goldSteps: trace.steps,
-      goldAnswer: trace.label,
+      goldSteps: steps,
+      goldAnswer: data.label,
       data,
     };
   },

@@ -10,7 +10,7 @@
  *
  * `depth` is the knob the generator controls: the longest chain of derivations under the
  * question (proved / disproved), or of failures (unknown). Steps showing a rival fails don't count. */
-import { applyStep, blockStep, undecidedStep } from './format.js';
+import { applyStep, blockStep, noteStep, undecidedStep } from './format.js';
 import { decide, indexTheory, negate, preferred, rulesFor, type Label, type Literal, type LogicData } from './theory.js';
 
 export interface GoldTrace {
@@ -123,4 +123,87 @@ export function goldTrace(data: LogicData): GoldTrace | null {
   if (prove(target).cost === Infinity) return null;
   const depth = emitProof(target);
   return { label, steps, depth };
+}
+
+/** The search trace: the gold steps the domain trains on. A depth-first search from the question
+ * that writes down where it is, so each line follows from the lines just above it and the theory,
+ * without looking ahead:
+ * - the question is tried first, then its negation, each through its rules in number order;
+ * - a rule's conditions are checked in order; a condition that is a fact (or derived already) is
+ *   passed over, any other gets a note `> rN: lit` and is searched the same way;
+ * - a condition shown to fail blocks its rule (`rN: ? lit`); a rule whose conditions hold has its
+ *   unranked rivals blocked the same way and is then applied (`rN: …`);
+ * - when neither the question nor its negation holds and every rule for them is blocked: `? q`.
+ * Attempts that lead nowhere stay in the trace (their steps are true, so the verifier accepts them).
+ * Null when the search ends without the label's step. */
+export function searchTrace(data: LogicData): { label: Label; steps: string[] } | null {
+  const index = indexTheory(data);
+  const rules = data.rules;
+  const steps: string[] = [];
+  const derived = new Set<Literal>();
+  const refuted = new Set<Literal>();
+  const blocked = new Set<number>();
+  const stuck = new Set<Literal>();
+  const active = new Set<Literal>();
+
+  const holds = (l: Literal): boolean => index.facts.has(l) || derived.has(l);
+  const fails = (l: Literal): boolean => index.facts.has(negate(l)) || refuted.has(l);
+
+  /** Searches `literal`: true when it holds, false when it fails, null when neither can be shown. */
+  function search(literal: Literal): boolean | null {
+    if (holds(literal)) return true;
+    if (fails(literal)) return false;
+    if (stuck.has(literal) || active.has(literal)) return null;
+    active.add(literal);
+    for (const n of rulesFor(index, literal)) {
+      if (!blocked.has(n) && tryRule(n)) break;
+    }
+    active.delete(literal);
+    if (derived.has(literal)) return true;
+    if (rulesFor(index, literal).every((n) => blocked.has(n))) {
+      refuted.add(literal);
+      return false;
+    }
+    stuck.add(literal);
+    return null;
+  }
+
+  /** Checks rule n's conditions in order; blocks it at the first that fails. True when every
+   * condition holds. */
+  function conditions(n: number): boolean {
+    let all = true;
+    for (const b of rules[n - 1]!.body) {
+      if (holds(b)) continue;
+      steps.push(noteStep(n, b));
+      const result = search(b);
+      if (result === false) {
+        steps.push(blockStep(n, b));
+        blocked.add(n);
+        return false;
+      }
+      if (result === null) all = false;
+    }
+    return all;
+  }
+
+  /** Applies rule n when its conditions hold and its unranked rivals are blocked. */
+  function tryRule(n: number): boolean {
+    if (!conditions(n)) return false;
+    const rivals = rulesFor(index, negate(rules[n - 1]!.head)).filter((m) => !preferred(index, n, m));
+    for (const m of rivals) {
+      if (blocked.has(m)) continue;
+      if (conditions(m) || !blocked.has(m)) return false;
+    }
+    steps.push(applyStep(n, index.texts[n - 1]!));
+    derived.add(rules[n - 1]!.head);
+    return true;
+  }
+
+  const question = data.question;
+  if (search(question) === true) return { label: 'proved', steps };
+  if (search(negate(question)) === true) return { label: 'disproved', steps };
+  if (!fails(question) && !fails(negate(question))) return null;
+  if (index.facts.has(question) || index.facts.has(negate(question))) return null;
+  steps.push(undecidedStep(question));
+  return { label: 'unknown', steps };
 }

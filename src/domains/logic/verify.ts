@@ -8,6 +8,7 @@
  *   fact or every rule concluding lit has been shown to fail earlier;
  * - `? atom` — neither the atom nor its negation is a fact, and every rule concluding either has
  *   been shown to fail earlier.
+ * - `> …` — a note; it claims nothing and is not checked.
  * By induction every accepted step is true in the theory, so the label check that follows is
  * backed by the steps: `proved` / `disproved` need the step deriving the question / its negation,
  * `unknown` needs the `? question` step. */
@@ -18,9 +19,11 @@ import { indexTheory, LABELS, negate, preferred, rulesFor, type Label, type Lite
 
 const ATOM = /^[a-z]+ [a-z]+$/;
 
-/** Model text echoed in a reason is clipped, so reasons stay one short line. */
+/** Model text echoed in a reason is clipped (after escaping, which can lengthen it), so reasons
+ * stay one short line. */
 function quote(text: string): string {
-  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+  const json = JSON.stringify(text);
+  return json.length > 48 ? `${json.slice(0, 46)}…"` : json;
 }
 
 export function verifyLogic(problem: Problem<LogicData>, response: string): Verdict {
@@ -41,7 +44,8 @@ export function verifyLogic(problem: Problem<LogicData>, response: string): Verd
   for (let i = 0; i < parsed.steps.length; i++) {
     const at = `step ${i + 1}`;
     const step = parseStep(parsed.steps[i]!);
-    if (!step) return wrong(`${at}: not a step (rN: rule, rN: ? literal, or ? atom): ${quote(parsed.steps[i]!)}`);
+    if (!step) return wrong(`${at}: not a step (rN: rule, rN: ? literal, ? atom, or > note): ${quote(parsed.steps[i]!)}`);
+    if (step.kind === 'note') continue;
     if (step.kind === 'undecided') {
       const atom = step.literal;
       if (!ATOM.test(atom)) return wrong(`${at}: ${quote(atom)} is not an atom`);
