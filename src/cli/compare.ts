@@ -27,13 +27,13 @@ export function registerCompare(program: Command): void {
       const dir = resolve(flags.out ?? join('runs', `compare-${base.domain}-${flags.preset}`));
       const progress = createProgress({ quiet: flags.quiet });
       const entries: CompareEntry[] = [];
-      // Methods after the first share its initial model when it is the same (all but sft).
-      let initFrom: string | undefined;
+      // Each method copies the initial models (SFT, R-Tuning) an earlier one trained the same way.
+      const initFrom: string[] = [];
       for (const method of methods) {
         const runDir = join(dir, method);
         const report = await runInDir(runDir, { ...base, method }, flags.resume === true, progress, remote, initFrom);
         entries.push({ method, report });
-        if (method !== 'sft') initFrom ??= runDir;
+        initFrom.push(runDir);
       }
       await writeCompare(dir, entries);
       progress.log(`comparison: ${join(dir, 'compare.md')}`);

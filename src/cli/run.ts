@@ -78,9 +78,9 @@ export function remoteFromFlags(flags: RunFlags): unknown {
 /** Runs (or resumes) one method in `dir` and writes its report. `remote` (the JSON of a remote
  * setup, see docs/real-llms.md) replaces the embedded model; it is kept in the run directory as
  * remote.json so that --resume uses it again. */
-/** `initFrom`: a finished run whose initial model may be copied (embedded runs only: a remote
+/** `initFrom`: finished runs whose initial models may be copied (embedded runs only: a remote
  * trainer's adapters live on its server). */
-export async function runInDir(dir: string, config: RunConfig, resume: boolean, progress: Progress, remote?: unknown, initFrom?: string): Promise<RunReport> {
+export async function runInDir(dir: string, config: RunConfig, resume: boolean, progress: Progress, remote?: unknown, initFrom?: readonly string[]): Promise<RunReport> {
   const configFile = join(dir, 'config.json');
   const remoteFile = join(dir, 'remote.json');
   if (existsSync(configFile) && !resume) throw new UserError(`${dir} already holds a run; pass --resume to continue it, or choose another --out`);
@@ -93,7 +93,7 @@ export async function runInDir(dir: string, config: RunConfig, resume: boolean, 
   }
 }
 
-async function runLocked(dir: string, configFile: string, remoteFile: string, config: RunConfig, progress: Progress, remote: unknown, initFrom?: string): Promise<RunReport> {
+async function runLocked(dir: string, configFile: string, remoteFile: string, config: RunConfig, progress: Progress, remote: unknown, initFrom?: readonly string[]): Promise<RunReport> {
   if (existsSync(configFile)) {
     config = validateConfig(readJson(configFile, 'run config'), configFile);
     remote = existsSync(remoteFile) ? readJson(remoteFile, 'remote config') : undefined;

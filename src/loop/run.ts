@@ -15,7 +15,7 @@ import type { Progress } from './progress.js';
 import { buildDataset, evaluate, pct, sampleAndVerify, type Evaluation } from './round.js';
 import type { IdkShaping } from './reward.js';
 import { makeSplits } from './splits.js';
-import { findSharedInit } from './shared-init.js';
+import { findSharedRound, type SharedPhase } from './shared-init.js';
 import { writeDirAtomicSync } from '../util/atomic.js';
 
 export interface RunDeps {
@@ -23,9 +23,9 @@ export interface RunDeps {
   trainer: Trainer;
   openPolicy: PolicyFactory;
   progress: Progress;
-  /** A finished run whose initial model this run may copy when it would train an identical one
-   * (see shared-init.ts); compare passes the first method's run. */
-  initFrom?: string;
+  /** Finished runs whose initial models (SFT, R-Tuning) this run may copy when it would train
+   * identical ones (see shared-init.ts); compare passes the runs before it. */
+  initFrom?: readonly string[];
 }
 
 export interface RunResult {
@@ -104,23 +104,51 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
     return { checkpoint: rel, loss: result.loss, losses };
   };
 
-  // ── Initialisation: SFT on gold (sft) or R-Tuning (gold + truncated-chain refusals). ──
-  const initKey: Key = { phase: 'init', stage: null, round: 0 };
-  let init = done(initKey);
-  if (!init) {
-    const examples = initExamples(domain, train, config.method === 'sft' ? 0 : config.init.refusalFraction, config.seed);
-    const shared = deps.initFrom === undefined ? null : findSharedInit(deps.initFrom, config);
-    let t: { checkpoint: string; loss: number | null; losses: { step: number; loss: number }[] };
+  type Trained = { checkpoint: string; loss: number | null; losses: { step: number; loss: number }[]; examples: number };
+
+  /** A round trained on what `prepare` gives, or copied from an earlier run that trained the same
+   * model (then nothing is prepared). */
+  const trainOrCopy = async (
+    k: Key, phase: SharedPhase, prepare: () => Promise<{ examples: Example[]; base: string | null }>, hp: { epochs: number; batchSize: number; lr: number },
+  ): Promise<Trained> => {
+    const shared = findSharedRound(deps.initFrom ?? [], config, phase);
     if (shared) {
-      const rel = checkpointDir(initKey);
+      const rel = checkpointDir(k);
       writeDirAtomicSync(abs(rel), shared.files);
-      log(`init: the same initial model as ${shared.from}: copied, not retrained`);
-      t = { checkpoint: rel, loss: shared.trainLoss, losses: shared.losses };
-    } else {
-      t = await trainRound(initKey, examples, null, config.init);
+      log(`${roundKey(k)}: the same model as ${shared.from}: copied, not retrained`);
+      return { checkpoint: rel, loss: shared.trainLoss, losses: shared.losses, examples: shared.trainExamples };
     }
+    const { examples, base } = await prepare();
+    return { ...(await trainRound(k, examples, base, hp)), examples: examples.length };
+  };
+
+  // ── Initialisation. sft: SFT on the gold solutions. The other methods, R-Tuning: that SFT model
+  // (round `sft`) answers every training problem greedily; the problems it gets wrong are taught
+  // as refusals (gold chain cut at a random step + the refusal sentence), the rest as gold, in a
+  // fine-tuning of it (round `init`). Refusals then sit where the model fails, not at random. ──
+  const sftKey: Key = { phase: config.method === 'sft' ? 'init' : 'sft', stage: null, round: 0 };
+  const initKey: Key = { phase: 'init', stage: null, round: 0 };
+  const sftRound = async (): Promise<RoundRow> => {
+    const existing = done(sftKey);
+    if (existing) return existing;
+    const t = await trainOrCopy(sftKey, 'sft', async () => ({ examples: goldExamples(domain, train), base: null }), config.init);
+    const ev = await evalVal(t.checkpoint, roundSeed(config.seed, sftKey));
+    return record(store, sftKey, { c1: null, c2: null, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: t.examples }, ev, [], t.losses);
+  };
+  const sft = await sftRound();
+  let init = config.method === 'sft' ? sft : done(initKey);
+  if (!init) {
+    let probe: SampleRow[] = [];
+    const t = await trainOrCopy(initKey, 'rtuning', async () => {
+      const policy = await policyFor(sft.checkpoint!);
+      const run = await sampleAndVerify(policy, domain, train, 'train',
+        { n: 1, temperature: 0, maxTokens: config.eval.maxTokens, seed: roundSeed(config.seed, initKey) }, progress, 'probe sft');
+      probe = run.samples;
+      const solved = run.verdicts.map((v) => v[0]?.verdict === 'correct');
+      return { examples: rtuningExamples(domain, train, solved, config.init.refusalFraction, config.seed), base: sft.checkpoint };
+    }, { epochs: config.ei.epochs, batchSize: config.ei.batchSize, lr: config.ei.lr });
     const ev = await evalVal(t.checkpoint, roundSeed(config.seed, initKey));
-    init = record(store, initKey, { c1: null, c2: null, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: examples.length }, ev, [], t.losses);
+    init = record(store, initKey, { c1: null, c2: null, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: t.examples }, ev, probe, t.losses);
   }
   const initScore = valScore(init);
   log(`init: validation precision ${pct(initScore.precision)}, refusal ${pct(initScore.idkRate)}, f ${initScore.f.toFixed(4)}`);
@@ -231,16 +259,18 @@ export function roundProblems(train: readonly Problem[], count: number, seed: nu
   return createRng(seed ^ 0x5e1ec7).shuffle([...train]).slice(0, count);
 }
 
-/** The initialisation data: every gold solution, plus for a `refusalFraction` share of problems a
- * refusal example (the gold chain cut after a random number of steps, then the refusal sentence). */
-export function initExamples(domain: Domain, problems: readonly Problem[], refusalFraction: number, seed: number): Example[] {
+/** The SFT data: every gold solution. */
+export function goldExamples(domain: Domain, problems: readonly Problem[]): Example[] {
+  return problems.map((p) => ({ prompt: p.prompt, completion: domain.goldCompletion(p) }));
+}
+
+/** The R-Tuning data: each problem's gold solution, except that a `refusalFraction` share of the
+ * problems not `solved` get a refusal instead (the gold chain cut after a random number of steps,
+ * then the refusal sentence). */
+export function rtuningExamples(domain: Domain, problems: readonly Problem[], solved: readonly boolean[], refusalFraction: number, seed: number): Example[] {
   const rng = createRng(seed ^ 0x12e7);
-  const examples: Example[] = [];
-  for (const p of problems) {
-    examples.push({ prompt: p.prompt, completion: domain.goldCompletion(p) });
-    if (rng.next() < refusalFraction) {
-      examples.push({ prompt: p.prompt, completion: refusalCompletion(p.goldSteps, rng.int(0, p.goldSteps.length)) });
-    }
-  }
-  return examples;
+  return problems.map((p, i) => {
+    const refuse = !solved[i] && rng.next() < refusalFraction;
+    return { prompt: p.prompt, completion: refuse ? refusalCompletion(p.goldSteps, rng.int(0, p.goldSteps.length)) : domain.goldCompletion(p) };
+  });
 }

@@ -13,7 +13,7 @@ export type Split = 'train' | 'val' | 'test';
 
 /** What produced a model: the R-Tuning/SFT initialisation, the EI baseline round, a curriculum
  * round, or the final held-out evaluation. */
-export type Phase = 'init' | 'ei' | 'stage' | 'final';
+export type Phase = 'sft' | 'init' | 'ei' | 'stage' | 'final';
 
 export interface RoundRow {
   id: number;
@@ -30,7 +30,7 @@ export interface RoundRow {
   finishedAt: string;
 }
 
-/** A round's name in logs, reports and checkpoint directories: init, ei-r1, s2-r3, final. */
+/** A round's name in logs, reports and checkpoint directories: sft, init, ei-r1, s2-r3, final. */
 export const roundKey = (r: Pick<RoundRow, 'phase' | 'stage' | 'round'>): string =>
   r.phase === 'stage' ? `s${r.stage}-r${r.round}` : r.phase === 'ei' ? `ei-r${r.round}` : r.phase;
 

@@ -84,7 +84,7 @@ describe('ceiling run', () => {
     });
     await new Promise((r) => child.on('close', r));
     const before = rounds(out);
-    expect(before.map((x) => x.phase)).toEqual(['init', 'ei']);
+    expect(before.map((x) => x.phase)).toEqual(['sft', 'init', 'ei']);
     // What a kill during a database write leaves: SQLite's lock directory, and our stale run lock.
     mkdirSync(join(out, 'run.db.lock'));
     expect(readFileSync(join(out, 'run.lock'), 'utf8').trim()).toBe(String(child.pid));
@@ -131,8 +131,11 @@ describe('ceiling run', () => {
     };
     expect(prompts('sft')).toEqual(prompts('autocei'));
     expect(existsSync(join(out, 'plots', 'methods.svg'))).toBe(true);
-    // autocei starts from the R-Tuning run's initial model instead of training the same one again.
-    expect(r.stdout + r.stderr).toMatch(/init: the same initial model as .*rtuning: copied, not retrained/);
+    // rtuning starts from the sft run's model, autocei from the R-Tuning run's: copied, not trained again.
+    expect(r.stdout + r.stderr).toMatch(/sft: the same model as \S*compare\/sft: copied, not retrained/);
+    expect(r.stdout + r.stderr).toMatch(/init: the same model as \S*compare\/rtuning: copied, not retrained/);
+    expect(readFileSync(join(out, 'rtuning', 'checkpoints', 'sft', 'model.safetensors')))
+      .toEqual(readFileSync(join(out, 'sft', 'checkpoints', 'init', 'model.safetensors')));
     expect(readFileSync(join(out, 'autocei', 'checkpoints', 'init', 'model.safetensors')))
       .toEqual(readFileSync(join(out, 'rtuning', 'checkpoints', 'init', 'model.safetensors')));
   });

@@ -69,9 +69,13 @@ function config(method: Method): RunConfig {
   });
 }
 
-async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(join(tmpdir(), 'ceiling-run-')), extra: { initFrom?: string; seed?: number } = {}) {
+async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(join(tmpdir(), 'ceiling-run-')), extra: { initFrom?: string[]; seed?: number; refusalFraction?: number } = {}) {
   dirs.push(dir);
-  const cfg = { ...config(method), ...(extra.seed === undefined ? {} : { seed: extra.seed }) };
+  const base = config(method);
+  const cfg = {
+    ...base, ...(extra.seed === undefined ? {} : { seed: extra.seed }),
+    ...(extra.refusalFraction === undefined ? {} : { init: { ...base.init, refusalFraction: extra.refusalFraction } }),
+  };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
   const store = RunStore.open(join(dir, 'run.db'));
   try {
@@ -85,30 +89,56 @@ async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(joi
 }
 
 describe('runMethod', () => {
-  it('sft and rtuning train once and evaluate on the held-out split', async () => {
-    for (const method of ['sft', 'rtuning'] as const) {
-      const { rounds, result } = await run(method);
-      expect(rounds.map((r) => r.phase)).toEqual(['init', 'final']);
-      expect(result.best.phase).toBe('init');
+  it('sft trains once; rtuning fine-tunes that SFT model, and both evaluate on the held-out split', async () => {
+    const sft = await run('sft');
+    expect(sft.rounds.map((r) => r.phase)).toEqual(['init', 'final']);
+    expect(sft.result.best.phase).toBe('init');
+    const rt = await run('rtuning');
+    expect(rt.rounds.map((r) => r.phase)).toEqual(['sft', 'init', 'final']);
+    expect(rt.result.best.phase).toBe('init');
+    expect(rt.trainer.calls.map((c) => c.split('/').at(-1))).toEqual(['sft', 'init']);
+  });
+
+  it('R-Tuning teaches refusals exactly for the training problems the SFT model gets wrong', async () => {
+    const { dir, rounds } = await run('rtuning');
+    const store = RunStore.open(join(dir, 'run.db'));
+    try {
+      const init = rounds.find((r) => r.phase === 'init')!;
+      // The probe: one greedy answer per training problem, recorded with the init round.
+      const probe = store.samples(init.id, 'train');
+      const train = store.problems('train');
+      expect(probe).toHaveLength(train.length);
+      const sft: SimModel = JSON.parse(readFileSync(join(dir, 'checkpoints', 'sft', 'model.json'), 'utf8'));
+      const model: SimModel = JSON.parse(readFileSync(join(dir, 'checkpoints', 'init', 'model.json'), 'utf8'));
+      const target = (p: Problem) => Number(/count to (\d+)/.exec(p.prompt)![1]);
+      const failed = train.filter((p) => target(p) > sft.skill).length;
+      expect(probe.filter((s) => s.verdict === 'wrong')).toHaveLength(failed);
+      expect(failed).toBeGreaterThan(0);
+      expect(failed).toBeLessThan(train.length);
+      // refusalFraction 1: every failed problem became a refusal, every solved one stayed gold.
+      expect(model.refuse).toBeCloseTo(failed / train.length, 9);
+      expect(init.trainExamples).toBe(train.length);
+    } finally {
+      store.close();
     }
   });
 
   it('ei runs its rounds with refusals treated as wrong', async () => {
     const { rounds } = await run('ei');
-    expect(rounds.map((r) => `${r.phase}${r.round}`)).toEqual(['init0', 'ei1', 'ei2', 'final0']);
+    expect(rounds.map((r) => `${r.phase}${r.round}`)).toEqual(['sft0', 'init0', 'ei1', 'ei2', 'final0']);
     expect(rounds.every((r) => r.c1 === null || r.phase === 'final')).toBe(true);
   });
 
   it('autocei: init, EI baseline with the initial curriculum, then stages that move c1', async () => {
     const { rounds, dir } = await run('autocei');
     const phases = rounds.map((r) => r.phase);
-    expect(phases.slice(0, 2)).toEqual(['init', 'ei']);
+    expect(phases.slice(0, 3)).toEqual(['sft', 'init', 'ei']);
     expect(phases.at(-1)).toBe('final');
     const stageRows = rounds.filter((r) => r.phase === 'stage');
     expect(stageRows.length).toBeGreaterThan(0);
-    expect(rounds[1]!.c1).not.toBeNull();
+    expect(rounds[2]!.c1).not.toBeNull();
     // Stage 1 starts at the initial c1; later stages sit one step away from an earlier value.
-    expect(stageRows[0]!.c1).toBeCloseTo(rounds[1]!.c1!, 9);
+    expect(stageRows[0]!.c1).toBeCloseTo(rounds[2]!.c1!, 9);
     // The held-out split was never trained on.
     const store = RunStore.open(join(dir, 'run.db'));
     const testPrompts = new Set(store.problems('test').map((p: Problem) => p.prompt));
@@ -128,7 +158,7 @@ describe('runMethod', () => {
       expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).selected).toBe(report.selected);
       const md = readFileSync(join(dir, 'report.md'), 'utf8');
       expect(md).toContain('## Held-out test');
-      expect(md.split('\n').filter((l) => /^\| (init|ei-r1|s\d+-r\d+) \|/.test(l))).toHaveLength(rounds.length - 1);
+      expect(md.split('\n').filter((l) => /^\| (sft|init|ei-r1|s\d+-r\d+) \|/.test(l))).toHaveLength(rounds.length - 1);
       for (const plot of ['rounds', 'c1', 'calibration']) {
         const svg = readFileSync(join(dir, 'plots', `${plot}.svg`), 'utf8');
         expect(svg.startsWith('<svg')).toBe(true);
@@ -143,24 +173,32 @@ describe('runMethod', () => {
     const { rounds } = await run('fixed-c1');
     const c1s = new Set(rounds.filter((r) => r.phase === 'stage').map((r) => r.c1));
     expect(c1s.size).toBe(1);
-    expect([...c1s][0]).toBeCloseTo(rounds[1]!.c1!, 9);
+    expect([...c1s][0]).toBeCloseTo(rounds[2]!.c1!, 9);
   });
 
-  it('copies the initial model of an earlier run that trained the same one, and only then', async () => {
+  it('copies the initial models of an earlier run that trained the same ones, and only then', async () => {
+    // rtuning copies the SFT model of an sft run, and trains only its R-Tuning fine-tuning.
+    const sft = await run('sft');
+    const fromSft = await run('rtuning', simTrainer(), undefined, { initFrom: [sft.dir] });
+    expect(fromSft.trainer.calls.map((c) => c.split('/').at(-1))).toEqual(['init']);
+    expect(readFileSync(join(fromSft.dir, 'checkpoints', 'sft', 'model.json'), 'utf8')).toBe(readFileSync(join(sft.dir, 'checkpoints', 'init', 'model.json'), 'utf8'));
     const donor = await run('rtuning');
-    const shared = await run('autocei', simTrainer(), undefined, { initFrom: donor.dir });
-    expect(shared.trainer.calls.some((c) => c.endsWith('init'))).toBe(false);
+    const shared = await run('autocei', simTrainer(), undefined, { initFrom: [sft.dir, donor.dir] });
+    expect(shared.trainer.calls.some((c) => c.endsWith('init') || c.endsWith('sft'))).toBe(false);
     expect(readFileSync(join(shared.dir, 'checkpoints', 'init', 'model.json'), 'utf8')).toBe(readFileSync(join(donor.dir, 'checkpoints', 'init', 'model.json'), 'utf8'));
     const initOf = (r: typeof donor.rounds) => r.find((x) => x.phase === 'init')!;
     expect(initOf(shared.rounds)).toMatchObject({ f: initOf(donor.rounds).f, trainLoss: initOf(donor.rounds).trainLoss, trainExamples: initOf(donor.rounds).trainExamples });
     // The same rounds as a run that trained its own init.
     const own = await run('autocei');
     expect(shared.rounds.map((r) => [r.phase, r.stage, r.round, r.c1, r.f])).toEqual(own.rounds.map((r) => [r.phase, r.stage, r.round, r.c1, r.f]));
-    // sft trains on gold only, and another seed draws other problems: both train their own.
-    for (const [method, extra] of [['sft', {}], ['autocei', { seed: 5 }]] as const) {
-      const other = await run(method, simTrainer(), undefined, { initFrom: donor.dir, ...extra });
-      expect(other.trainer.calls.some((c) => c.endsWith('init'))).toBe(true);
-    }
+    // sft's model is the rtuning run's SFT model: copied. Another seed draws other problems, and
+    // another refusal share makes another R-Tuning model: those are trained.
+    const sftCopy = await run('sft', simTrainer(), undefined, { initFrom: [donor.dir] });
+    expect(sftCopy.trainer.calls).toEqual([]);
+    const otherSeed = await run('autocei', simTrainer(), undefined, { initFrom: [donor.dir], seed: 5 });
+    expect(otherSeed.trainer.calls.map((c) => c.split('/').at(-1)).slice(0, 2)).toEqual(['sft', 'init']);
+    const otherShare = await run('autocei', simTrainer(), undefined, { initFrom: [donor.dir], refusalFraction: 0.5 });
+    expect(otherShare.trainer.calls.map((c) => c.split('/').at(-1)).slice(0, 1)).toEqual(['init']);
   });
 
   it('a run that crashed mid-way resumes to the same result as an uninterrupted one', async () => {

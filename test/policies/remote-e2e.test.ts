@@ -66,7 +66,7 @@ describe('remote engine end to end', () => {
       store.close();
       await engine.close();
     }
-    expect(rounds.map((r) => r.phase)).toEqual(['init', 'ei', 'stage', 'final']);
+    expect(rounds.map((r) => r.phase)).toEqual(['sft', 'init', 'ei', 'stage', 'final']);
     const init = rounds[0]!;
     expect(Number.isFinite(init.trainLoss)).toBe(true);
 

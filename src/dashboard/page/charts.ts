@@ -14,7 +14,7 @@ export const METRIC_SERIES = [
   { key: 'idkRate', label: 'refusal rate', color: '#d1495b' },
 ] as const satisfies readonly { key: keyof MetricsView; label: string; color: string }[];
 
-const PHASE_RANK: Record<string, number> = { init: 0, ei: 1, stage: 2, final: 3 };
+const PHASE_RANK: Record<string, number> = { sft: 0, init: 1, ei: 2, stage: 3, final: 4 };
 
 /** Round keys in training order, across runs that share some of them. */
 export function roundOrder(rounds: readonly Pick<RoundView, 'key' | 'phase' | 'stage' | 'round'>[]): string[] {
