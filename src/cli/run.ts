@@ -122,7 +122,7 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .description('run a method (default Auto-CEI) on a domain with the embedded model; resumable')
-    .option('--domain <name>', 'blocksworld | logic | arithmetic | countdown (default: from the preset, blocksworld)')
+    .option('--domain <name>', 'blocksworld | logic | arithmetic | countdown (default: the preset\'s, countdown for demo; a preset takes its sizes for the domain)')
     .option('--method <name>', `${METHODS.join(' | ')} (default autocei)`)
     .option('--preset <name>', `${PRESETS.join(' | ')}`, 'demo')
     .option('--config <file>', 'JSON file with config fields overriding the preset (see README)')
