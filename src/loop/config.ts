@@ -128,7 +128,7 @@ export const PRESET_CONFIGS: Record<Preset, RunConfig> = {
   small: {
     ...demo,
     domain: 'blocksworld',
-    // More problems for fewer epochs: 3,317 problems × 20 epochs (2,689 steps) solved 5% of 6-block
+    // More problems for fewer epochs: 3,317 problems × 20 epochs (2,700 steps) solved 5% of 6-block
     // held-out problems, 9,727 × 10 (3,040 steps) 24%, and 50,000 fresh ones (4,037 steps, the
     // learn script) 85% (README, Status).
     problems: { difficulties: [3, 4, 5, 6, 7], train: 12000, val: 250, test: 500 },
