@@ -15,7 +15,7 @@ import type { Progress } from './progress.js';
 import { buildDataset, evaluate, pct, sampleAndVerify, type Evaluation } from './round.js';
 import type { IdkShaping } from './reward.js';
 import { makeSplits } from './splits.js';
-import { findSharedRound, type SharedPhase } from './shared-init.js';
+import { findSharedRound, sftPhase, type SharedPhase } from './shared-init.js';
 import { writeDirAtomicSync } from '../util/atomic.js';
 
 export interface RunDeps {
@@ -126,7 +126,7 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
   // (round `sft`) answers every training problem greedily; the problems it gets wrong are taught
   // as refusals (gold chain cut at a random step + the refusal sentence), the rest as gold, in a
   // fine-tuning of it (round `init`). Refusals then sit where the model fails, not at random. ──
-  const sftKey: Key = { phase: config.method === 'sft' ? 'init' : 'sft', stage: null, round: 0 };
+  const sftKey: Key = { phase: sftPhase(config.method), stage: null, round: 0 };
   const initKey: Key = { phase: 'init', stage: null, round: 0 };
   const sftRound = async (): Promise<RoundRow> => {
     const existing = done(sftKey);
@@ -146,7 +146,7 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
       probe = run.samples;
       const solved = run.verdicts.map((v) => v[0]?.verdict === 'correct');
       return { examples: rtuningExamples(domain, train, solved, config.init.refusalFraction, config.seed), base: sft.checkpoint };
-    }, { epochs: config.ei.epochs, batchSize: config.ei.batchSize, lr: config.ei.lr });
+    }, config.ei);
     const ev = await evalVal(t.checkpoint, roundSeed(config.seed, initKey));
     init = record(store, initKey, { c1: null, c2: null, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: t.examples }, ev, probe, t.losses);
   }

@@ -29,10 +29,15 @@ export function sharedKey(config: RunConfig, phase: SharedPhase): string {
   return JSON.stringify({ ...sft, refusalFraction: init.refusalFraction, probeTokens: config.eval.maxTokens, finetune: { epochs, batchSize, lr } });
 }
 
-/** Where a run keeps its model of `phase`: sft runs train only the SFT model, as their `init`. */
+/** The round holding a run's SFT model: sft runs train only that model, as their `init`. */
+export function sftPhase(method: RunConfig['method']): 'init' | 'sft' {
+  return method === 'sft' ? 'init' : 'sft';
+}
+
+/** Where a run keeps its model of `phase` (sft runs have no R-Tuning model). */
 function roundOf(method: RunConfig['method'], phase: SharedPhase): string | null {
   if (phase === 'rtuning') return method === 'sft' ? null : 'init';
-  return method === 'sft' ? 'init' : 'sft';
+  return sftPhase(method);
 }
 
 /** The finished model of `phase` in the first of `donorDirs` that trained the one `config` would
