@@ -43,6 +43,9 @@ export const RunConfigSchema = z.strictObject({
      * taught as refusals (gold chain cut at a random step + the refusal sentence) instead of gold.
      * Ignored by `sft`. */
     refusalFraction: num(0, 1),
+    /** R-Tuning: training problems the SFT model is probed on and then fine-tuned with, a seeded
+     * random subset (0 = all of them). Ignored by `sft`. */
+    probeProblems: int(0),
   }),
   /** Expert-iteration rounds. */
   ei: z.strictObject({
@@ -88,7 +91,7 @@ const demo: RunConfig = {
   seed: 0,
   problems: { difficulties: [2, 3, 4], train: 3000, val: 150, test: 300 },
   model: { dModel: 128, nLayer: 4, nHead: 4, contextLength: 64 },
-  init: { epochs: 24, batchSize: 16, lr: 1e-3, refusalFraction: 1 },
+  init: { epochs: 24, batchSize: 16, lr: 1e-3, refusalFraction: 1, probeProblems: 0 },
   ei: { n: 8, temperature: 1, maxTokens: 48, epochs: 1, batchSize: 16, lr: 5e-4, mode: 'continue', rounds: 3, problemsPerRound: 400 },
   curriculum: { lambda: 0.2, roundsPerStage: 2, tolerance: 0.003, maxStages: 3 },
   eval: { k: 0, maxTokens: 48 },
@@ -130,12 +133,14 @@ export const PRESET_CONFIGS: Record<Preset, RunConfig> = {
     domain: 'blocksworld',
     // More problems for fewer epochs: 3,317 problems × 20 epochs (2,700 steps) solved 5% of 6-block
     // held-out problems, 9,727 × 10 (3,040 steps) 24%, and 50,000 fresh ones (4,037 steps, the
-    // learn script) 85% (README, Status).
-    problems: { difficulties: [3, 4, 5, 6, 7], train: 12000, val: 250, test: 500 },
+    // learn script) 85% (README, Status). 3 and 4 blocks have ~4,800 distinct problems between
+    // them, so most of the 50,000 have 5–7 blocks.
+    problems: { difficulties: [3, 4, 5, 6, 7], train: 50000, val: 250, test: 500 },
     // d 96 learned 3–4 block plans faster per minute than d 128 (README, Status); 256 tokens fit
     // 91% of the annotated 7-block plans (p95 275 tokens; longer ones are left out of training).
     model: { dModel: 96, nLayer: 4, nHead: 4, contextLength: 256 },
-    init: { ...demo.init, epochs: 10, batchSize: 32, lr: 2e-3 },
+    // 2.5 epochs of 50,000 is ~3,900 steps; R-Tuning probes and fine-tunes on 10,000 of them.
+    init: { ...demo.init, epochs: 2.5, batchSize: 32, lr: 2e-3, probeProblems: 10000 },
     ei: { ...demo.ei, n: 16, maxTokens: 224, problemsPerRound: 600, mode: 'fromBase' },
     curriculum: { ...demo.curriculum, roundsPerStage: 3, maxStages: 4 },
     eval: { k: 4, maxTokens: 224 },

@@ -141,11 +141,12 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
     let probe: SampleRow[] = [];
     const t = await trainOrCopy(initKey, 'rtuning', async () => {
       const policy = await policyFor(sft.checkpoint!);
-      const run = await sampleAndVerify(policy, domain, train, 'train',
+      const probed = roundProblems(train, config.init.probeProblems, roundSeed(config.seed, initKey));
+      const run = await sampleAndVerify(policy, domain, probed, 'train',
         { n: 1, temperature: 0, maxTokens: config.eval.maxTokens, seed: roundSeed(config.seed, initKey) }, progress, 'probe sft');
       probe = run.samples;
       const solved = run.verdicts.map((v) => v[0]?.verdict === 'correct');
-      return { examples: rtuningExamples(domain, train, solved, config.init.refusalFraction, config.seed), base: sft.checkpoint };
+      return { examples: rtuningExamples(domain, probed, solved, config.init.refusalFraction, config.seed), base: sft.checkpoint };
     }, config.ei);
     const ev = await evalVal(t.checkpoint, roundSeed(config.seed, initKey));
     init = record(store, initKey, { c1: null, c2: null, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: t.examples }, ev, probe, t.losses);

@@ -26,7 +26,7 @@ export function sharedKey(config: RunConfig, phase: SharedPhase): string {
   if (phase === 'sft') return JSON.stringify(sft);
   // The probe answers with eval.maxTokens; the fine-tuning uses the EI rounds' settings.
   const { epochs, batchSize, lr } = config.ei;
-  return JSON.stringify({ ...sft, refusalFraction: init.refusalFraction, probeTokens: config.eval.maxTokens, finetune: { epochs, batchSize, lr } });
+  return JSON.stringify({ ...sft, refusalFraction: init.refusalFraction, probeProblems: init.probeProblems, probeTokens: config.eval.maxTokens, finetune: { epochs, batchSize, lr } });
 }
 
 /** The round holding a run's SFT model: sft runs train only that model, as their `init`. */

@@ -25,25 +25,40 @@ function unitHash(seed: number, text: string): number {
   return (h >>> 0) / 2 ** 32;
 }
 
+/** When routing a prompt, training counts as at most this many times val + test: however large the
+ * training set, a grade with few distinct problems lends about a tenth of them to val and test. */
+const MAX_TRAIN_WEIGHT = 9;
+
 /** One seeded stream of problems, difficulties in turn. A distinct prompt's split is decided by a
- * hash of it, in proportion to the requested sizes, so every grade gives each split its share of
- * the grade's problems: a grade with few distinct problems (3-block Blocksworld has 132) still has
- * some in training instead of all of them held out. Within a split the grades are equally
- * represented (at most size/grades each); a split stays short when a grade runs out. */
+ * hash of it, so every grade gives each split its share of the grade's problems: a grade with few
+ * distinct problems (3-block Blocksworld has 132) still has some in training instead of all of
+ * them held out. Within a split the grades are equally represented (at most size/grades each); a
+ * prompt routed to a val or test share that is already full goes to training instead. When a grade
+ * runs out, its unfilled training share goes to the grades that have not, so training gets the
+ * problems asked for; val and test stay short instead, to stay balanced across grades. */
 export function makeSplits(domain: Domain, seed: number, difficulties: readonly number[], sizes: { train: number; val: number; test: number }): Splits {
   const total = sizes.train + sizes.val + sizes.test;
   const out: Splits = { train: [], val: [], test: [] };
   if (total === 0 || difficulties.length === 0) return out;
   const G = difficulties.length;
-  const quota = (s: SplitName) => Math.ceil(sizes[s] / G);
   const taken = Object.fromEntries(SPLITS.map((s) => [s, new Array<number>(G).fill(0)])) as Record<SplitName, number[]>;
   const streak = new Array<number>(G).fill(0);
-  const gradeDone = (g: number) => streak[g]! >= EXHAUSTED_STREAK || SPLITS.every((s) => taken[s][g]! >= quota(s) || out[s].length >= sizes[s]);
-  const seen = new Set<string>();
-  const splitOf = (prompt: string): SplitName => {
-    const u = unitHash(seed, prompt) * total;
-    return u < sizes.test ? 'test' : u < sizes.test + sizes.val ? 'val' : 'train';
+  const exhausted = (g: number) => streak[g]! >= EXHAUSTED_STREAK;
+  const quota = (s: SplitName): number => {
+    if (s !== 'train') return Math.ceil(sizes[s] / G);
+    const open = difficulties.filter((_, g) => !exhausted(g)).length;
+    const closed = taken.train.reduce((sum, t, g) => sum + (exhausted(g) ? t : 0), 0);
+    return open === 0 ? 0 : Math.ceil((sizes.train - closed) / open);
   };
+  const full = (s: SplitName, g: number) => out[s].length >= sizes[s] || taken[s][g]! >= quota(s);
+  const gradeDone = (g: number) => exhausted(g) || SPLITS.every((s) => full(s, g));
+  const held = sizes.val + sizes.test;
+  const weight = held + Math.min(sizes.train, held === 0 ? sizes.train : MAX_TRAIN_WEIGHT * held);
+  const splitOf = (prompt: string): SplitName => {
+    const u = unitHash(seed, prompt) * weight;
+    return u < sizes.test ? 'test' : u < held ? 'val' : 'train';
+  };
+  const seen = new Set<string>();
   for (let i = 0; i < total * 50; i++) {
     const g = i % G;
     if (gradeDone(g)) {
@@ -57,8 +72,9 @@ export function makeSplits(domain: Domain, seed: number, difficulties: readonly 
     }
     streak[g] = 0;
     seen.add(p.prompt).add(`id:${p.id}`);
-    const s = splitOf(p.prompt);
-    if (out[s].length >= sizes[s] || taken[s][g]! >= quota(s)) continue;
+    let s = splitOf(p.prompt);
+    if (s !== 'train' && full(s, g)) s = 'train';
+    if (full(s, g)) continue;
     taken[s][g]!++;
     out[s].push(p);
   }

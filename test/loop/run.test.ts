@@ -69,12 +69,12 @@ function config(method: Method): RunConfig {
   });
 }
 
-async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(join(tmpdir(), 'ceiling-run-')), extra: { initFrom?: string[]; seed?: number; refusalFraction?: number } = {}) {
+async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(join(tmpdir(), 'ceiling-run-')), extra: { initFrom?: string[]; seed?: number; init?: Partial<RunConfig['init']> } = {}) {
   dirs.push(dir);
   const base = config(method);
   const cfg = {
     ...base, ...(extra.seed === undefined ? {} : { seed: extra.seed }),
-    ...(extra.refusalFraction === undefined ? {} : { init: { ...base.init, refusalFraction: extra.refusalFraction } }),
+    ...(extra.init === undefined ? {} : { init: { ...base.init, ...extra.init } }),
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
   const store = RunStore.open(join(dir, 'run.db'));
@@ -118,6 +118,22 @@ describe('runMethod', () => {
       // refusalFraction 1: every failed problem became a refusal, every solved one stayed gold.
       expect(model.refuse).toBeCloseTo(failed / train.length, 9);
       expect(init.trainExamples).toBe(train.length);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('R-Tuning probes and fine-tunes on a seeded subset of probeProblems training problems', async () => {
+    const { dir, rounds } = await run('rtuning', simTrainer(), undefined, { init: { probeProblems: 10 } });
+    const store = RunStore.open(join(dir, 'run.db'));
+    try {
+      const init = rounds.find((r) => r.phase === 'init')!;
+      const probed = store.samples(init.id, 'train');
+      expect(probed).toHaveLength(10);
+      const train = new Set(store.problems('train').map((p) => p.id));
+      expect(probed.every((s) => train.has(s.problemId))).toBe(true);
+      expect(new Set(probed.map((s) => s.problemId)).size).toBe(10);
+      expect(init.trainExamples).toBe(10);
     } finally {
       store.close();
     }
@@ -197,7 +213,7 @@ describe('runMethod', () => {
     expect(sftCopy.trainer.calls).toEqual([]);
     const otherSeed = await run('autocei', simTrainer(), undefined, { initFrom: [donor.dir], seed: 5 });
     expect(otherSeed.trainer.calls.map((c) => c.split('/').at(-1)).slice(0, 2)).toEqual(['sft', 'init']);
-    const otherShare = await run('autocei', simTrainer(), undefined, { initFrom: [donor.dir], refusalFraction: 0.5 });
+    const otherShare = await run('autocei', simTrainer(), undefined, { initFrom: [donor.dir], init: { refusalFraction: 0.5 } });
     expect(otherShare.trainer.calls.map((c) => c.split('/').at(-1)).slice(0, 1)).toEqual(['init']);
   });
 

@@ -29,4 +29,17 @@ describe('makeSplits', () => {
     expect(three(s.train) + three(s.val) + three(s.test)).toBeLessThanOrEqual(132);
     expect(s.test.filter((p) => p.difficulty === 4)).toHaveLength(100);
   });
+
+  it('gives the training share of a grade that runs out to the other grades, and keeps held out a share of it however large training is', () => {
+    const s = makeSplits(blocksworld, 1, [3, 5], { train: 3000, val: 20, test: 40 });
+    const three = (ps: typeof s.train) => ps.filter((p) => p.difficulty === 3).length;
+    expect(s.train).toHaveLength(3000);
+    expect(three(s.train)).toBeLessThan(132);
+    expect(s.train.length - three(s.train)).toBeGreaterThan(2868);
+    // Routed as if training were 9 × (val + test): ~7% of the 132 go to test, not 40/3060 of them.
+    expect(three(s.test)).toBeGreaterThanOrEqual(4);
+    expect(s.test.filter((p) => p.difficulty === 5)).toHaveLength(20);
+    const all = [...s.train, ...s.val, ...s.test].map((p) => p.prompt);
+    expect(new Set(all).size).toBe(all.length);
+  });
 });

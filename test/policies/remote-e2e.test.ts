@@ -39,7 +39,7 @@ describe('remote engine end to end', () => {
       problems: { difficulties: [1, 2], train: 16, val: 8, test: 8 },
       model: { dModel: 24, nLayer: 1, nHead: 2, contextLength: 128 },
       // Enough steps that the tiny model learns the refusal sentence, so later rounds have data.
-      init: { epochs: 75, batchSize: 16, lr: 1e-2, refusalFraction: 1 },
+      init: { epochs: 75, batchSize: 16, lr: 1e-2, refusalFraction: 1, probeProblems: 0 },
       ei: { n: 4, maxTokens: 64, epochs: 1, batchSize: 16, lr: 1e-3, rounds: 1, mode: 'continue' },
       curriculum: { maxStages: 1, roundsPerStage: 1 },
       eval: { k: 0, maxTokens: 64 },
