@@ -1,53 +1,16 @@
 /** Real run directories made at test time: the run loop on a toy domain (count to n) with a
  * simulated model, as in test/loop/run.test.ts, so the dashboard reads what a run really writes. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Domain } from '../../src/domains/types.js';
 import { counting } from '../helpers/counting.js';
-import { formatCompletion, REFUSAL } from '../../src/domains/response.js';
-import type { Example, Policy, Trainer } from '../../src/policies/types.js';
-import { createRng } from '../../src/util/random.js';
+import { simPolicy, simTrainer } from '../helpers/sim-model.js';
 import { RunStore, type MetricsRow } from '../../src/store/run-store.js';
 import { runMethod } from '../../src/loop/run.js';
 import { resolveConfig, type Method, type RunConfig } from '../../src/loop/config.js';
 import { silentProgress } from '../../src/loop/progress.js';
 
 export const DIFFICULTIES = [1, 2, 3, 4, 5, 6, 7, 8];
-
-interface SimModel { skill: number; refuse: number }
-
-/** Gets one count further per training round; refuses as often as its training data did. */
-const simTrainer: Trainer = {
-  async train({ examples, base, outDir, onProgress }) {
-    const prev: SimModel = base ? JSON.parse(readFileSync(join(base, 'model.json'), 'utf8')) : { skill: 2, refuse: 0 };
-    const refusals = examples.filter((e: Example) => e.completion.includes('Sorry')).length;
-    const model: SimModel = { skill: Math.min(prev.skill + 1, 6), refuse: refusals / examples.length };
-    const steps = 20;
-    for (let s = 1; s <= steps; s++) onProgress?.(s, steps, 2 / (1 + s) + 0.05 * model.refuse);
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, 'model.json'), JSON.stringify(model));
-    return { checkpoint: outDir, loss: 1 / (1 + examples.length), steps };
-  },
-};
-
-async function simPolicy(dir: string): Promise<Policy> {
-  const model: SimModel = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-  return {
-    name: dir,
-    async sample(prompts, { n, temperature, seed }) {
-      const rng = createRng(seed);
-      return prompts.map((prompt) => {
-        const target = Number(/count to (\d+)/.exec(prompt)![1]);
-        return Array.from({ length: n }, () => {
-          const steps = Array.from({ length: target }, (_, i) => String(i + 1));
-          if (rng.next() < (temperature > 0 ? model.refuse : model.refuse / 2)) return [...steps.slice(0, rng.int(0, target)), REFUSAL].join('\n');
-          if (target > model.skill) return formatCompletion(steps.slice(0, -1), String(target));
-          return formatCompletion(steps, String(target));
-        });
-      });
-    },
-  };
-}
 
 export function fixtureConfig(method: Method): RunConfig {
   return resolveConfig('demo', {
@@ -66,7 +29,7 @@ export async function makeRun(dir: string, method: Method): Promise<void> {
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   const store = RunStore.open(join(dir, 'run.db'));
   try {
-    await runMethod(dir, config, store, { domain: counting as Domain, trainer: simTrainer, openPolicy: simPolicy, progress: silentProgress });
+    await runMethod(dir, config, store, { domain: counting as Domain, trainer: simTrainer({ progressSteps: 20 }), openPolicy: simPolicy(0.5), progress: silentProgress });
   } finally {
     store.close();
   }

@@ -2,59 +2,17 @@
  * function of what it was trained on. It checks the sequence of rounds each method records, that a
  * crashed run resumes to the same result, and that the held-out split is never trained on. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Domain, Problem } from '../../src/domains/types.js';
-import { formatCompletion, REFUSAL } from '../../src/domains/response.js';
 import { counting } from '../helpers/counting.js';
-import type { Example, Policy, Trainer } from '../../src/policies/types.js';
-import { createRng } from '../../src/util/random.js';
+import { readSimModel, simPolicy, simTrainer } from '../helpers/sim-model.js';
 import { RunStore } from '../../src/store/run-store.js';
 import { runMethod } from '../../src/loop/run.js';
 import { resolveConfig, type Method, type RunConfig } from '../../src/loop/config.js';
 import { silentProgress } from '../../src/loop/progress.js';
 import { writeReport } from '../../src/report/report.js';
-
-/** A simulated model: it can count up to `skill`; its refusal probability is the share of refusal
- * examples it was last trained on. Trained prompts are recorded so the test can audit them. */
-interface SimModel { skill: number; refuse: number; trainedPrompts: string[] }
-
-function simTrainer(opts: { failAt?: string } = {}): Trainer & { calls: string[] } {
-  const calls: string[] = [];
-  return {
-    calls,
-    async train({ examples, base, outDir }) {
-      calls.push(outDir);
-      if (opts.failAt && outDir.endsWith(opts.failAt)) throw new Error('simulated crash');
-      const prev: SimModel = base ? JSON.parse(readFileSync(join(base, 'model.json'), 'utf8')) : { skill: 2, refuse: 0, trainedPrompts: [] };
-      const refusals = examples.filter((e: Example) => e.completion.includes('Sorry')).length;
-      const model: SimModel = { skill: Math.min(prev.skill + 1, 6), refuse: refusals / examples.length, trainedPrompts: [...new Set([...prev.trainedPrompts, ...examples.map((e) => e.prompt)])] };
-      mkdirSync(outDir, { recursive: true });
-      writeFileSync(join(outDir, 'model.json'), JSON.stringify(model));
-      return { checkpoint: outDir, loss: 1 / (1 + examples.length), steps: examples.length };
-    },
-  };
-}
-
-async function simPolicy(dir: string): Promise<Policy> {
-  const model: SimModel = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-  return {
-    name: dir,
-    async sample(prompts, { n, temperature, seed }) {
-      const rng = createRng(seed);
-      return prompts.map((prompt) => {
-        const target = Number(/count to (\d+)/.exec(prompt)![1]);
-        return Array.from({ length: n }, () => {
-          const steps = Array.from({ length: target }, (_, i) => String(i + 1));
-          if (temperature > 0 && rng.next() < model.refuse) return [...steps.slice(0, rng.int(0, target)), REFUSAL].join('\n');
-          if (target > model.skill) return formatCompletion(steps.slice(0, -1), String(target));
-          return formatCompletion(steps, String(target));
-        });
-      });
-    },
-  };
-}
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -80,7 +38,7 @@ async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(joi
   const store = RunStore.open(join(dir, 'run.db'));
   try {
     const result = await runMethod(dir, cfg, store, {
-      domain: counting as Domain, trainer, openPolicy: simPolicy, progress: silentProgress, ...(extra.initFrom ? { initFrom: extra.initFrom } : {}),
+      domain: counting as Domain, trainer, openPolicy: simPolicy(), progress: silentProgress, ...(extra.initFrom ? { initFrom: extra.initFrom } : {}),
     });
     return { dir, result, rounds: store.rounds(), store: null as unknown, trainer };
   } finally {
@@ -108,8 +66,8 @@ describe('runMethod', () => {
       const probe = store.samples(init.id, 'train');
       const train = store.problems('train');
       expect(probe).toHaveLength(train.length);
-      const sft: SimModel = JSON.parse(readFileSync(join(dir, 'checkpoints', 'sft', 'model.json'), 'utf8'));
-      const model: SimModel = JSON.parse(readFileSync(join(dir, 'checkpoints', 'init', 'model.json'), 'utf8'));
+      const sft = readSimModel(join(dir, 'checkpoints', 'sft'));
+      const model = readSimModel(join(dir, 'checkpoints', 'init'));
       const target = (p: Problem) => Number(/count to (\d+)/.exec(p.prompt)![1]);
       const failed = train.filter((p) => target(p) > sft.skill).length;
       expect(probe.filter((s) => s.verdict === 'wrong')).toHaveLength(failed);
@@ -160,7 +118,7 @@ describe('runMethod', () => {
     const testPrompts = new Set(store.problems('test').map((p: Problem) => p.prompt));
     store.close();
     const best = rounds.at(-1)!.checkpoint!;
-    const model: SimModel = JSON.parse(readFileSync(join(dir, best, 'model.json'), 'utf8'));
+    const model = readSimModel(join(dir, best));
     expect(model.trainedPrompts.some((p) => testPrompts.has(p))).toBe(false);
   });
 
