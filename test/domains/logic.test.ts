@@ -32,14 +32,14 @@ describe('logic: hand-made theory', () => {
   it('renders a compact prompt', () => {
     expect(proved.prompt).toBe(lines(
       'facts: cat red, ~dog big, owl fat',
-      'r1: cat red => ant hot',
-      'r2: ant hot & owl fat => yak sly',
-      'r3: dog big => ~yak sly',
-      'r4: ant hot => ~owl old',
-      'r5: cat red => owl old',
-      'r6: dog big => bee hot',
-      'r7: bee hot => fox shy',
-      'r8: owl shy => ~fox shy',
+      'r1: ant hot <= cat red',
+      'r2: yak sly <= ant hot & owl fat',
+      'r3: ~yak sly <= dog big',
+      'r4: ~owl old <= ant hot',
+      'r5: owl old <= cat red',
+      'r6: bee hot <= dog big',
+      'r7: fox shy <= bee hot',
+      'r8: ~fox shy <= owl shy',
       'r3>r2 r4>r5 r8>r7',
       'q: yak sly?',
       '',
@@ -48,9 +48,9 @@ describe('logic: hand-made theory', () => {
 
   it('writes the gold search traces: notes say which condition the search checks', () => {
     expect(logic.goldCompletion(proved)).toBe(lines(
-      '> r2: ant hot', 'r1: cat red => ant hot', '> r3: dog big', 'r3: ? dog big', 'r2: ant hot & owl fat => yak sly', '#### proved'));
+      '> r2: ant hot', 'r1: ant hot <= cat red', '> r3: dog big', 'r3: ? dog big', 'r2: yak sly <= ant hot & owl fat', '#### proved'));
     // owl old is tried first: r5 fires, but r4 (preferred) fires too, so the search turns to ~owl old.
-    expect(logic.goldCompletion(disproved)).toBe(lines('> r4: ant hot', 'r1: cat red => ant hot', 'r4: ant hot => ~owl old', '#### disproved'));
+    expect(logic.goldCompletion(disproved)).toBe(lines('> r4: ant hot', 'r1: ant hot <= cat red', 'r4: ~owl old <= ant hot', '#### disproved'));
     expect(logic.goldCompletion(unknown)).toBe(lines(
       '> r7: bee hot', '> r6: dog big', 'r6: ? dog big', 'r7: ? bee hot', '> r8: owl shy', 'r8: ? owl shy', '? fox shy', '#### unknown'));
     for (const p of [proved, disproved, unknown]) {
@@ -59,48 +59,48 @@ describe('logic: hand-made theory', () => {
   });
 
   it('accepts other valid orders and spacing', () => {
-    expect(verdictOf(proved, lines('r3: ? dog big', 'r1: cat red => ant hot', 'r2: ant hot & owl fat => yak sly', '#### proved')).verdict)
+    expect(verdictOf(proved, lines('r3: ? dog big', 'r1: ant hot <= cat red', 'r2: yak sly <= ant hot & owl fat', '#### proved')).verdict)
       .toBe('correct');
-    expect(verdictOf(proved, lines('  r1:  cat red   =>  ant hot', 'r3: ?  dog big', '', 'r2: ant hot & owl fat => yak sly', '####   Proved')))
+    expect(verdictOf(proved, lines('  r1:  ant hot   <=  cat red', 'r3: ?  dog big', '', 'r2: yak sly <= ant hot & owl fat', '####   Proved')))
       .toEqual({ verdict: 'correct', depth: 3 });
     // notes claim nothing: any note is passed over, and counts toward the depth
-    expect(verdictOf(proved, lines('> r9: cat red', 'r1: cat red => ant hot', '>anything', 'r3: ? dog big', 'r2: ant hot & owl fat => yak sly', '#### proved')))
+    expect(verdictOf(proved, lines('> r9: cat red', 'r1: ant hot <= cat red', '>anything', 'r3: ? dog big', 'r2: yak sly <= ant hot & owl fat', '#### proved')))
       .toEqual({ verdict: 'correct', depth: 5 });
-    expect(verdictOf(proved, lines('> r2: ant hot', '> r3: dog big', 'r2: ant hot & owl fat => yak sly', '#### proved')).verdict).toBe('wrong');
+    expect(verdictOf(proved, lines('> r2: ant hot', '> r3: dog big', 'r2: yak sly <= ant hot & owl fat', '#### proved')).verdict).toBe('wrong');
     // extra valid steps are allowed
-    expect(verdictOf(unknown, lines('r1: cat red => ant hot', 'r6: ? dog big', 'r7: ? bee hot', 'r8: ? owl shy', '? fox shy', '#### unknown')))
+    expect(verdictOf(unknown, lines('r1: ant hot <= cat red', 'r6: ? dog big', 'r7: ? bee hot', 'r8: ? owl shy', '? fox shy', '#### unknown')))
       .toEqual({ verdict: 'correct', depth: 5 });
   });
 
   it('rejects an invented step', () => {
-    const v = verdictOf(proved, lines('r1: cat red => yak sly', '#### proved'));
+    const v = verdictOf(proved, lines('r1: yak sly <= cat red', '#### proved'));
     expect(v).toMatchObject({ verdict: 'wrong', depth: 1 });
     expect(v.reason).toMatch(/^step 1: r1 does not read/);
-    expect(verdictOf(proved, lines('r42: cat red => yak sly', '#### proved')).reason).toMatch(/^step 1: there is no rule r42/);
+    expect(verdictOf(proved, lines('r42: yak sly <= cat red', '#### proved')).reason).toMatch(/^step 1: there is no rule r42/);
     expect(verdictOf(proved, lines('fact: yak sly', '#### proved')).reason).toMatch(/^step 1: not a step/);
   });
 
   it('rejects a step whose condition is not established', () => {
-    const v = verdictOf(proved, lines('r3: ? dog big', 'r2: ant hot & owl fat => yak sly', '#### proved'));
+    const v = verdictOf(proved, lines('r3: ? dog big', 'r2: yak sly <= ant hot & owl fat', '#### proved'));
     expect(v.verdict).toBe('wrong');
     expect(v.reason).toMatch(/^step 2: ant hot is neither a fact nor derived earlier/);
   });
 
   it('rejects a rule applied without ruling out its preferred rival', () => {
-    const v = verdictOf(proved, lines('r1: cat red => ant hot', 'r2: ant hot & owl fat => yak sly', '#### proved'));
+    const v = verdictOf(proved, lines('r1: ant hot <= cat red', 'r2: yak sly <= ant hot & owl fat', '#### proved'));
     expect(v.verdict).toBe('wrong');
     expect(v.reason).toMatch(/^step 2: r3 \(preferred over r2\) concludes ~yak sly/);
   });
 
   it('rejects a step using an overridden rule when the preferred rule fires', () => {
     // r5 fires but r4 (preferred) fires too: owl old is not provable.
-    const direct = verdictOf(disproved, lines('r5: cat red => owl old', '#### proved'));
+    const direct = verdictOf(disproved, lines('r5: owl old <= cat red', '#### proved'));
     expect(direct.verdict).toBe('wrong');
     expect(direct.reason).toMatch(/^step 1: r4 \(preferred over r5\)/);
     // Trying to show that r4 fails cannot work either: its condition holds.
-    expect(verdictOf(disproved, lines('r4: ? ant hot', 'r5: cat red => owl old', '#### proved')).reason)
+    expect(verdictOf(disproved, lines('r4: ? ant hot', 'r5: owl old <= cat red', '#### proved')).reason)
       .toMatch(/^step 1: r1 concludes ant hot and is not shown to fail/);
-    expect(verdictOf(disproved, lines('r1: cat red => ant hot', 'r4: ? ant hot', 'r5: cat red => owl old', '#### proved')).reason)
+    expect(verdictOf(disproved, lines('r1: ant hot <= cat red', 'r4: ? ant hot', 'r5: owl old <= cat red', '#### proved')).reason)
       .toMatch(/^step 2: ant hot holds/);
   });
 
@@ -113,8 +113,8 @@ describe('logic: hand-made theory', () => {
 
   it('rejects the right label reached through wrong steps', () => {
     // a valid derivation, then a step using a literal not derived yet
-    const v = verdictOf(proved, lines('r1: cat red => ant hot', 'r7: bee hot => fox shy', 'r3: ? dog big',
-      'r2: ant hot & owl fat => yak sly', '#### proved'));
+    const v = verdictOf(proved, lines('r1: ant hot <= cat red', 'r7: fox shy <= bee hot', 'r3: ? dog big',
+      'r2: yak sly <= ant hot & owl fat', '#### proved'));
     expect(v).toMatchObject({ verdict: 'wrong', depth: 4 });
     expect(v.reason).toMatch(/^step 2: bee hot is neither/);
   });
@@ -134,9 +134,9 @@ describe('logic: hand-made theory', () => {
     expect(verdictOf(unknown, '#### unknown').verdict).toBe('wrong');
     // the key step alone is not enough: its premises must be there
     expect(verdictOf(unknown, lines('? fox shy', '#### unknown')).verdict).toBe('wrong');
-    expect(verdictOf(disproved, lines('r4: ant hot => ~owl old', '#### disproved')).verdict).toBe('wrong');
+    expect(verdictOf(disproved, lines('r4: ~owl old <= ant hot', '#### disproved')).verdict).toBe('wrong');
     // steps that do not reach the question
-    expect(verdictOf(proved, lines('r1: cat red => ant hot', '#### proved')).reason).toMatch(/^answer proved without a step deriving yak sly/);
+    expect(verdictOf(proved, lines('r1: ant hot <= cat red', '#### proved')).reason).toMatch(/^answer proved without a step deriving yak sly/);
   });
 
   it('grades refusals as idk with the depth reached', () => {
@@ -268,7 +268,7 @@ function candidateSteps(data: LogicData): string[] {
   const steps: string[] = [];
   const atoms = new Set<string>();
   data.rules.forEach((rule, i) => {
-    steps.push(`r${i + 1}: ${rule.body.join(' & ')} => ${rule.head}`);
+    steps.push(`r${i + 1}: ${rule.head} <= ${rule.body.join(' & ')}`);
     for (const b of rule.body) steps.push(`r${i + 1}: ? ${b}`);
     for (const l of [...rule.body, rule.head]) atoms.add(l.replace(/^~/, ''));
   });

@@ -2,12 +2,12 @@
  *
  * Prompt (one item per line, kept short for a character-level model):
  *   facts: cat red, ~dog big          facts, `~` is negation
- *   r1: cat red & owl fat => ~yak sly  rules, numbered in order
+ *   r1: ~yak sly <= cat red & owl fat  rules, head first, numbered in order
  *   r2>r1                             preferences: r2 wins over r1 when both fire
  *   q: yak sly?                       the question, always a positive atom
  *
  * Steps:
- *   r1: cat red & owl fat => ~yak sly  apply r1 (restated exactly): derive its head
+ *   r1: ~yak sly <= cat red & owl fat  apply r1 (restated exactly): derive its head
  *   r3: ? dog big                      r3 cannot fire: its condition `dog big` cannot be derived
  *   ? yak sly                          neither `yak sly` nor `~yak sly` can be derived
  *   > r1: owl fat                      a note: the search now checks r1's condition `owl fat`

@@ -26,7 +26,7 @@ export const logic: Domain<LogicData> = {
   name: 'logic',
   description: 'rule reasoning with exceptions and preferences: is the question proved, disproved or unknown?',
   difficulty: { name: 'depth', min: MIN_DEPTH, max: MAX_DEPTH },
-  words: ['facts: ', 'q: ', ' => ', ' & ', '#### proved', '#### disproved', '#### unknown', ...ENTITIES.map((e) => `${e} `), ...PREDICATES],
+  words: ['facts: ', 'q: ', ' <= ', ' & ', '#### proved', '#### disproved', '#### unknown', ...ENTITIES.map((e) => `${e} `), ...PREDICATES],
   generate(seed: number, difficulty: number): Problem<LogicData> {
     if (!Number.isInteger(difficulty) || difficulty < MIN_DEPTH || difficulty > MAX_DEPTH) {
       throw new RangeError(`logic: depth must be an integer from ${MIN_DEPTH} to ${MAX_DEPTH}, got ${difficulty}`);

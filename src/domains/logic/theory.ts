@@ -33,8 +33,11 @@ export function negate(literal: Literal): Literal {
   return literal.startsWith('~') ? literal.slice(1) : `~${literal}`;
 }
 
+/** Head first (`~yak sly <= cat red & owl fat`): a model looking up the rules for a literal finds
+ * the rule's number and its conditions right after the literal it matched, which a small
+ * transformer learns to copy far sooner than text that comes before the match. */
 export function ruleText(rule: Rule): string {
-  return `${rule.body.join(' & ')} => ${rule.head}`;
+  return `${rule.head} <= ${rule.body.join(' & ')}`;
 }
 
 export interface TheoryIndex {
