@@ -15,7 +15,7 @@ import type { Progress } from './progress.js';
 import { buildDataset, evaluate, pct, sampleAndVerify, type Evaluation } from './round.js';
 import type { IdkShaping } from './reward.js';
 import { makeSplits } from './splits.js';
-import { findSharedRound, sftPhase, type SharedPhase } from './shared-init.js';
+import { findSharedEiRound, findSharedRound, initLineage, lineageMeta, roundLineage, sftPhase, type SharedPhase } from './shared-init.js';
 import { writeDirAtomicSync } from '../util/atomic.js';
 
 export interface RunDeps {
@@ -159,11 +159,24 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
     candidates.push(init);
   } else {
     const T = Math.max(initScore.precision, MIN_T);
+    /** The lineage a round records (see roundLineage); a round recorded without one is never shared. */
+    const lineageOf = (row: RoundRow): string =>
+      row.phase === 'init' ? initLineage(config) : store.getMeta(lineageMeta(roundKey(row))) ?? `unrecorded:${dir}:${roundKey(row)}`;
 
     /** One expert-iteration round: sample the train set from `from`, reward, resample, train, evaluate. */
     const eiRound = async (k: Key, from: RoundRow, shaping: IdkShaping | ((samples: SampleRow[]) => IdkShaping)): Promise<RoundRow> => {
       const existing = done(k);
       if (existing) return existing;
+      const key = roundKey(k);
+      const lineage = roundLineage(config, key, lineageOf(from), typeof shaping === 'function' ? 'initial' : shaping);
+      const shared = findSharedEiRound(deps.initFrom ?? [], key, lineage);
+      if (shared) {
+        writeDirAtomicSync(abs(checkpointDir(k)), shared.files);
+        const { c1, c2, checkpoint, trainLoss, trainExamples, f } = shared.row;
+        const id = store.insertRound({ ...k, c1, c2, checkpoint, trainLoss, trainExamples, f }, shared.samples, shared.metrics, shared.losses, { [lineageMeta(key)]: lineage });
+        log(`${key}: the same round as in ${shared.from}: copied, not rerun`);
+        return store.rounds().find((r) => r.id === id)!;
+      }
       const seed = roundSeed(config.seed, k);
       const policy = await policyFor(from.checkpoint!);
       const problems = roundProblems(train, config.ei.problemsPerRound, seed);
@@ -178,9 +191,9 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
         : (log(`${roundKey(k)}: every sample was wrong; no training this round`), { checkpoint: from.checkpoint!, loss: null, losses: [] });
       const ev = await evalVal(t.checkpoint, seed + 1);
       const curriculum = s.kind === 'curriculum' ? { c1: s.c1, c2: s.c2 } : { c1: null, c2: null };
-      const row = record(store, k, { ...curriculum, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: examples.length }, ev, samples, t.losses);
+      const row = record(store, k, { ...curriculum, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: examples.length }, ev, samples, t.losses, { [lineageMeta(key)]: lineage });
       const sc = valScore(row);
-      log(`${roundKey(k)}: validation precision ${pct(sc.precision)}, refusal ${pct(sc.idkRate)}, f ${sc.f.toFixed(4)}${s.kind === 'curriculum' ? ` (c1 ${s.c1.toFixed(3)}, c2 ${s.c2.toFixed(3)})` : ''}`);
+      log(`${key}: validation precision ${pct(sc.precision)}, refusal ${pct(sc.idkRate)}, f ${sc.f.toFixed(4)}${s.kind === 'curriculum' ? ` (c1 ${s.c1.toFixed(3)}, c2 ${s.c2.toFixed(3)})` : ''}`);
       return row;
     };
 

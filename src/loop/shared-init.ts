@@ -1,10 +1,11 @@
-/** Sharing the initial models between runs. Every method starts from the same SFT model, and every
- * method but `sft` from the same R-Tuning model made from it; each is the same training run
- * whenever the settings it depends on agree, so `ceiling compare` lets later methods copy an
- * earlier run's instead of training it again. */
+/** Sharing rounds between runs. Every method starts from the same SFT model, and every method but
+ * `sft` from the same R-Tuning model made from it; `fixed-c1` and `autocei` also run the same EI
+ * round and first curriculum stage. Each is the same computation whenever everything it depends on
+ * agrees, so `ceiling compare` lets later methods copy an earlier run's instead of redoing it. */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunStore } from '../store/run-store.js';
+import { roundKey, RunStore, type MetricsRow, type RoundRow, type SampleRow } from '../store/run-store.js';
 import type { RunConfig } from './config.js';
 
 /** `sft`: SFT on the gold solutions. `rtuning`: the R-Tuning model fine-tuned from it. */
@@ -66,16 +67,70 @@ function sharedRoundIn(donorDir: string, config: RunConfig, phase: SharedPhase):
   try {
     const round = store.rounds().find((r) => r.phase === phaseName);
     if (!round || round.checkpoint === null) return null;
-    const dir = join(donorDir, round.checkpoint);
-    if (!existsSync(dir)) return null;
-    const files: Record<string, Buffer> = {};
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (!statSync(path).isFile()) return null; // only flat checkpoint directories are copied
-      files[name] = readFileSync(path);
-    }
+    const files = readFlatDir(join(donorDir, round.checkpoint)); // only flat checkpoint directories are copied
+    if (!files) return null;
     return { files, trainLoss: round.trainLoss, trainExamples: round.trainExamples, losses: store.trainLoss(round.id), from: donorDir };
   } finally {
     store.close();
   }
+}
+
+/** What an expert-iteration round depends on besides the run's initial models: the round's place
+ * (its seed), the model it samples from (by that round's lineage), its IDK shaping ('initial' for
+ * the EI round whose curriculum comes from its own samples) and every setting that enters
+ * sampling, training or the recorded metrics. Two rounds with equal lineages are identical. */
+export function roundLineage(config: RunConfig, key: string, from: string, shaping: unknown): string {
+  const { ei, eval: evaluation, curriculum } = config;
+  const what = { rtuning: sharedKey(config, 'rtuning'), ei, eval: evaluation, lambda: curriculum.lambda, key, from, shaping };
+  return createHash('sha256').update(JSON.stringify(what)).digest('hex');
+}
+
+/** The lineage of a run's R-Tuning model, where the first EI round's lineage starts. */
+export const initLineage = (config: RunConfig): string => createHash('sha256').update(sharedKey(config, 'rtuning')).digest('hex');
+
+/** The meta key under which a run records a round's lineage. */
+export const lineageMeta = (key: string): string => `lineage:${key}`;
+
+export interface SharedEiRound {
+  row: RoundRow;
+  files: Record<string, Buffer>;
+  samples: SampleRow[];
+  metrics: MetricsRow[];
+  losses: { step: number; loss: number }[];
+  from: string;
+}
+
+/** The finished round `key` with this `lineage` in the first of `donorDirs` that has one, with its
+ * checkpoint, samples, metrics and losses; null when none does. */
+export function findSharedEiRound(donorDirs: readonly string[], key: string, lineage: string): SharedEiRound | null {
+  for (const donorDir of donorDirs) {
+    const dbFile = join(donorDir, 'run.db');
+    if (!existsSync(dbFile)) continue;
+    const store = RunStore.open(dbFile);
+    try {
+      if (store.getMeta(lineageMeta(key)) !== lineage) continue;
+      const row = store.rounds().find((r) => roundKey(r) === key);
+      // Only a round trained into its own checkpoint directory is copied.
+      if (!row || row.checkpoint !== join('checkpoints', key)) continue;
+      const files = readFlatDir(join(donorDir, row.checkpoint));
+      if (!files) continue;
+      const samples = [...store.samples(row.id, 'train'), ...store.samples(row.id, 'val')];
+      return { row, files, samples, metrics: store.metrics(row.id, 'val'), losses: store.trainLoss(row.id), from: donorDir };
+    } finally {
+      store.close();
+    }
+  }
+  return null;
+}
+
+/** A flat directory's files, or null when it is missing or holds a subdirectory. */
+function readFlatDir(dir: string): Record<string, Buffer> | null {
+  if (!existsSync(dir)) return null;
+  const files: Record<string, Buffer> = {};
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (!statSync(path).isFile()) return null;
+    files[name] = readFileSync(path);
+  }
+  return files;
 }

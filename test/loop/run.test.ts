@@ -175,6 +175,35 @@ describe('runMethod', () => {
     expect(otherShare.trainer.calls.map((c) => c.split('/').at(-1)).slice(0, 1)).toEqual(['init']);
   });
 
+  it('autocei copies the EI round and first stage it shares with an earlier fixed-c1 run, and ends as if it ran them', async () => {
+    const fixed = await run('fixed-c1');
+    const shared = await run('autocei', simTrainer(), undefined, { initFrom: [fixed.dir] });
+    const trained = shared.trainer.calls.map((c) => c.split('/').at(-1));
+    // The same initial curriculum, so ei-r1 and stage 1 are the same computation: copied.
+    expect(trained.some((k) => k === 'sft' || k === 'init' || k === 'ei-r1' || k!.startsWith('s1-'))).toBe(false);
+    expect(trained.some((k) => k!.startsWith('s2-'))).toBe(true);
+    const own = await run('autocei');
+    const view = (rows: typeof own.rounds) => rows.map((r) => [r.phase, r.stage, r.round, r.c1, r.c2, r.f, r.trainExamples, r.trainLoss]);
+    expect(view(shared.rounds)).toEqual(view(own.rounds));
+    const store = RunStore.open(join(shared.dir, 'run.db'));
+    try {
+      const s11 = shared.rounds.find((r) => r.phase === 'stage' && r.stage === 1 && r.round === 1)!;
+      const ownStore = RunStore.open(join(own.dir, 'run.db'));
+      try {
+        const ownS11 = own.rounds.find((r) => r.phase === 'stage' && r.stage === 1 && r.round === 1)!;
+        expect(store.samples(s11.id, 'train')).toEqual(ownStore.samples(ownS11.id, 'train'));
+        expect(store.metrics(s11.id, 'val')).toEqual(ownStore.metrics(ownS11.id, 'val'));
+      } finally {
+        ownStore.close();
+      }
+    } finally {
+      store.close();
+    }
+    // The ei method's rounds treat refusals as wrong: another computation, never copied.
+    const ei = await run('ei', simTrainer(), undefined, { initFrom: [fixed.dir] });
+    expect(ei.trainer.calls.map((c) => c.split('/').at(-1))).toEqual(['ei-r1', 'ei-r2']);
+  });
+
   it('a run that crashed mid-way resumes to the same result as an uninterrupted one', async () => {
     const clean = await run('autocei');
     const dir = mkdtempSync(join(tmpdir(), 'ceiling-run-'));
