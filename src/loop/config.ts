@@ -104,10 +104,11 @@ type ConfigPatch = { [K in keyof RunConfig]?: RunConfig[K] extends object ? Part
  * problem grades, model size and token lengths that suit it. */
 const DOMAIN_PRESETS: Partial<Record<Preset, Partial<Record<Domain, ConfigPatch>>>> = {
   demo: {
-    // 3–5 blocks: the model learns 3–4 block plans within the demo and few 5-block ones, so it has
-    // something to answer and something to refuse. 176 tokens hold 95% of annotated 5-block
-    // problems (prompt + plan); d 96 learned Blocksworld fastest per minute (README, Status).
-    // Many problems for few epochs: 2,000 problems for 16 epochs gave a model that solved 14%.
+    // 3–5 blocks: the SFT model learns 4-block plans within the demo and about two thirds of the
+    // 5-block ones, so it has something to answer and something to refuse. 176 tokens hold 95% of
+    // annotated 5-block problems (prompt + plan); d 96 learned Blocksworld fastest per minute
+    // (README, Status). Many problems for few epochs: 2,000 problems for 16 epochs gave a model
+    // that solved 14%.
     blocksworld: {
       problems: { difficulties: [3, 4, 5], train: 6000, val: 150, test: 300 },
       model: { dModel: 96, nLayer: 4, nHead: 4, contextLength: 176 },
