@@ -25,6 +25,7 @@ export interface RunFlags {
   resume?: boolean;
   quiet?: boolean;
   remote?: string;
+  reuse?: string[];
 }
 
 function readJson(file: string, what: string): unknown {
@@ -131,11 +132,14 @@ export function registerRun(program: Command): void {
     .option('--resume', 'continue the run in --out where it stopped')
     .option('--quiet', 'no progress bars, one line per finished step')
     .option('--remote <file>', 'JSON remote setup: sample through an OpenAI-compatible server, train with a command (docs/real-llms.md)')
+    .option('--reuse <dirs...>', 'finished runs (embedded) whose identical work this run copies instead of redoing: SFT, R-Tuning and EI rounds computed with the same settings')
     .action(async (flags: RunFlags) => {
       const config = configFromFlags(flags);
       const remote = remoteFromFlags(flags);
+      const reuse = (flags.reuse ?? []).map((d) => resolve(d));
+      for (const d of reuse) if (!existsSync(join(d, 'run.db'))) throw new UserError(`--reuse ${d}: not a run directory (no run.db)`);
       const dir = resolve(flags.out ?? join('runs', `${config.domain}-${config.method}-${flags.preset}`));
-      const report = await runInDir(dir, config, flags.resume === true, createProgress({ quiet: flags.quiet }), remote);
+      const report = await runInDir(dir, config, flags.resume === true, createProgress({ quiet: flags.quiet }), remote, reuse.length > 0 ? reuse : undefined);
       if (report.test) {
         const t = report.test.overall;
         process.stdout.write(JSON.stringify({ dir, selected: report.selected, accuracy: t.accuracy, precision: t.precision, idkRate: t.idkRate, f: t.f }) + '\n');

@@ -51,6 +51,19 @@ describe('ceiling run', () => {
     expect(rounds(out).map((x) => x.phase)).toEqual(expect.arrayContaining(['init', 'ei', 'stage', 'final']));
   });
 
+  it('--reuse copies the identical rounds of a finished run and ends with the same rounds', () => {
+    const out = join(tmp, 'reused');
+    const r = run('--config', configFile, '--out', out, '--quiet', '--reuse', join(tmp, 'full'));
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/sft: the same model as .*full: copied/);
+    expect(r.stderr).toMatch(/ei-r1: the same round as in .*full: copied/);
+    const view = (dir: string) => rounds(dir).map(({ id, ...x }) => x);
+    expect(view(out)).toEqual(view(join(tmp, 'full')));
+    const missing = run('--config', configFile, '--out', join(tmp, 'nowhere'), '--reuse', join(tmp, 'no-such-run'));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim()).toMatch(/^ceiling: --reuse .*no-such-run: not a run directory/);
+  });
+
   it('refuses to overwrite a run without --resume, and rejects a bad config with one line', () => {
     const out = join(tmp, 'full');
     const again = run('--config', configFile, '--out', out, '--quiet');
