@@ -23,8 +23,9 @@ export interface RunDeps {
   trainer: Trainer;
   openPolicy: PolicyFactory;
   progress: Progress;
-  /** Finished runs whose initial models (SFT, R-Tuning) this run may copy when it would train
-   * identical ones (see shared-init.ts); compare passes the runs before it. */
+  /** Finished runs whose initial models (SFT, R-Tuning) and EI rounds this run may copy when it
+   * would compute identical ones (see shared-init.ts); compare passes the runs before it, `run`
+   * the `--reuse` directories. */
   initFrom?: readonly string[];
 }
 
