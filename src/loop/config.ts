@@ -133,9 +133,9 @@ export const PRESET_CONFIGS: Record<Preset, RunConfig> = {
     ...demo,
     domain: 'blocksworld',
     // More problems for fewer epochs: 3,317 problems × 20 epochs (2,700 steps) solved 5% of 6-block
-    // held-out problems, 9,727 × 10 (3,040 steps) 24%, and 50,000 fresh ones (4,037 steps, the
-    // learn script) 85% (README, Status). 3 and 4 blocks have ~4,800 distinct problems between
-    // them, so most of the 50,000 have 5–7 blocks.
+    // held-out problems, 9,727 × 10 (3,040 steps) 24%, and these 50,000 × 2.5 (3,908 steps) 56%
+    // (README, Status). 3 and 4 blocks have ~4,800 distinct problems between them, so most of the
+    // 50,000 have 5–7 blocks.
     problems: { difficulties: [3, 4, 5, 6, 7], train: 50000, val: 250, test: 500 },
     // d 96 learned 3–4 block plans faster per minute than d 128 (README, Status); 256 tokens fit
     // 91% of the annotated 7-block plans (p95 275 tokens; longer ones are left out of training).
