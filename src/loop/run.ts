@@ -142,9 +142,10 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
     let probe: SampleRow[] = [];
     const t = await trainOrCopy(initKey, 'rtuning', async () => {
       const policy = await policyFor(sft.checkpoint!);
-      const probed = roundProblems(train, config.init.probeProblems, roundSeed(config.seed, initKey));
+      const seed = roundSeed(config.seed, initKey);
+      const probed = roundProblems(train, config.init.probeProblems, seed);
       const run = await sampleAndVerify(policy, domain, probed, 'train',
-        { n: 1, temperature: 0, maxTokens: config.eval.maxTokens, seed: roundSeed(config.seed, initKey) }, progress, 'probe sft');
+        { n: 1, temperature: 0, maxTokens: config.eval.maxTokens, seed }, progress, 'probe sft');
       probe = run.samples;
       const solved = run.verdicts.map((v) => v[0]?.verdict === 'correct');
       return { examples: rtuningExamples(domain, probed, solved, config.init.refusalFraction, config.seed), base: sft.checkpoint };
@@ -182,14 +183,14 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
       const policy = await policyFor(from.checkpoint!);
       const problems = roundProblems(train, config.ei.problemsPerRound, seed);
       const { samples, verdicts } = await sampleAndVerify(policy, domain, problems, 'train',
-        { n: config.ei.n, temperature: config.ei.temperature, maxTokens: config.ei.maxTokens, seed }, progress, `sample ${roundKey(k)}`);
+        { n: config.ei.n, temperature: config.ei.temperature, maxTokens: config.ei.maxTokens, seed }, progress, `sample ${key}`);
       const s = typeof shaping === 'function' ? shaping(samples) : shaping;
       const examples = buildDataset(problems, samples, verdicts, s, config.ei.n, T, seed);
       const base = config.ei.mode === 'fromBase' ? init!.checkpoint : from.checkpoint;
       // Every sample wrong leaves nothing to learn from: the round keeps the sampling model.
       const t = examples.length > 0
         ? await trainRound(k, examples, base, config.ei)
-        : (log(`${roundKey(k)}: every sample was wrong; no training this round`), { checkpoint: from.checkpoint!, loss: null, losses: [] });
+        : (log(`${key}: every sample was wrong; no training this round`), { checkpoint: from.checkpoint!, loss: null, losses: [] });
       const ev = await evalVal(t.checkpoint, seed + 1);
       const curriculum = s.kind === 'curriculum' ? { c1: s.c1, c2: s.c2 } : { c1: null, c2: null };
       const row = record(store, k, { ...curriculum, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: examples.length }, ev, samples, t.losses, { [lineageMeta(key)]: lineage });
