@@ -5,7 +5,7 @@ import { METHODS, type Method } from '../loop/config.js';
 import { createProgress } from '../loop/progress.js';
 import { writeCompare, type CompareEntry } from '../report/compare.js';
 import { parseInteger } from './args.js';
-import { checkMethod, configFromFlags, remoteFromFlags, runInDir, type RunFlags } from './run.js';
+import { checkMethod, configFromFlags, remoteFromFlags, reuseDirs, runInDir, type RunFlags } from './run.js';
 
 export function registerCompare(program: Command): void {
   program
@@ -20,6 +20,7 @@ export function registerCompare(program: Command): void {
     .option('--resume', 'continue the runs in --out where they stopped')
     .option('--quiet', 'no progress bars')
     .option('--remote <file>', 'JSON remote setup (see `ceiling run --help`)')
+    .option('--reuse <dirs...>', 'finished runs (embedded) whose identical work the methods copy instead of redoing (see `ceiling run --help`)')
     .action(async (flags: RunFlags & { methods: string }) => {
       const methods: Method[] = flags.methods.split(',').map((m) => checkMethod(m.trim()));
       const base = configFromFlags(flags);
@@ -28,7 +29,7 @@ export function registerCompare(program: Command): void {
       const progress = createProgress({ quiet: flags.quiet });
       const entries: CompareEntry[] = [];
       // Each method copies the initial models (SFT, R-Tuning) an earlier one trained the same way.
-      const initFrom: string[] = [];
+      const initFrom: string[] = reuseDirs(flags);
       for (const method of methods) {
         const runDir = join(dir, method);
         const report = await runInDir(runDir, { ...base, method }, flags.resume === true, progress, remote, initFrom);

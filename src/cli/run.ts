@@ -119,6 +119,13 @@ async function runLocked(dir: string, configFile: string, remoteFile: string, co
   }
 }
 
+/** The `--reuse` directories, resolved; each must be a run directory. */
+export function reuseDirs(flags: RunFlags): string[] {
+  const dirs = (flags.reuse ?? []).map((d) => resolve(d));
+  for (const d of dirs) if (!existsSync(join(d, 'run.db'))) throw new UserError(`--reuse ${d}: not a run directory (no run.db)`);
+  return dirs;
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -136,8 +143,7 @@ export function registerRun(program: Command): void {
     .action(async (flags: RunFlags) => {
       const config = configFromFlags(flags);
       const remote = remoteFromFlags(flags);
-      const reuse = (flags.reuse ?? []).map((d) => resolve(d));
-      for (const d of reuse) if (!existsSync(join(d, 'run.db'))) throw new UserError(`--reuse ${d}: not a run directory (no run.db)`);
+      const reuse = reuseDirs(flags);
       const dir = resolve(flags.out ?? join('runs', `${config.domain}-${config.method}-${flags.preset}`));
       const report = await runInDir(dir, config, flags.resume === true, createProgress({ quiet: flags.quiet }), remote, reuse.length > 0 ? reuse : undefined);
       if (report.test) {

@@ -152,4 +152,13 @@ describe('ceiling run', () => {
     expect(readFileSync(join(out, 'autocei', 'checkpoints', 'init', 'model.safetensors')))
       .toEqual(readFileSync(join(out, 'rtuning', 'checkpoints', 'init', 'model.safetensors')));
   });
+
+  it('compare --reuse copies the identical work of finished runs', () => {
+    const out = join(tmp, 'compare-reused');
+    const r = spawnSync(process.execPath, [BIN, 'compare', '--preset', 'demo', '--config', configFile, '--out', out, '--quiet', '--methods', 'autocei', '--reuse', join(tmp, 'full')], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/ei-r1: the same round as in .*full: copied/);
+    const view = (dir: string) => rounds(dir).map(({ id, ...x }) => x);
+    expect(view(join(out, 'autocei'))).toEqual(view(join(tmp, 'full')));
+  });
 });
