@@ -68,6 +68,25 @@ export interface SftOptions {
   tooLong?: 'error' | 'skip';
   /** Called after every step. */
   onProgress?: (info: TrainProgress) => void;
+  /** Continue an interrupted training from a state its `onSnapshot` gave: same model start,
+   * examples and options, so the result is bit for bit that of an uninterrupted training. Not
+   * with validation data (its best-weights state is not kept). */
+  resume?: TrainState;
+  /** Called with the training state when `snapshotEveryMs` has passed since the last call (or the
+   * start). The arrays are live views: copy or write them before returning. */
+  onSnapshot?: (state: TrainState) => void;
+  snapshotEveryMs?: number;
+}
+
+/** Where a training stands after `step` steps: enough to continue it exactly. */
+export interface TrainState {
+  step: number;
+  params: Float32Array;
+  /** Adam's first and second moments. */
+  m: Float32Array;
+  v: Float32Array;
+  /** Training loss of every step so far. */
+  losses: number[];
 }
 
 export interface SftResult {
@@ -223,6 +242,16 @@ export function trainSft(model: Gpt, tokenizer: CharTokenizer, examples: readonl
   const restoreBest = options.restoreBest ?? true;
   const bucket = options.bucketByLength ?? true;
   const rng = createRng(options.seed ?? 0);
+  const resume = options.resume;
+  if (resume) {
+    if (validation.length > 0) throw new RangeError('resume: not with validation data');
+    if (!Number.isSafeInteger(resume.step) || resume.step < 0 || resume.step > totalSteps) {
+      throw new RangeError(`resume: step ${resume.step} is outside 0..${totalSteps}`);
+    }
+    if (resume.params.length !== model.params.length || resume.m.length !== model.params.length || resume.v.length !== model.params.length) {
+      throw new RangeError(`resume: the state holds ${resume.params.length} parameters, the model ${model.params.length}`);
+    }
+  }
 
   // Buffers: activations for a full batch at full context, gradients, Adam moments (fresh per run).
   const be = model.backend;
@@ -233,6 +262,11 @@ export function trainSft(model: Gpt, tokenizer: CharTokenizer, examples: readonl
   const opt = model.scratch.optimizer;
   opt.m.fill(0);
   opt.v.fill(0);
+  if (resume) {
+    model.params.set(resume.params);
+    opt.m.set(resume.m);
+    opt.v.set(resume.v);
+  }
   const grads = model.grads!;
   const dc = model.decayCount;
 
@@ -259,12 +293,24 @@ export function trainSft(model: Gpt, tokenizer: CharTokenizer, examples: readonl
 
   let batches: number[][] = [];
   let epoch = -1;
-  for (let step = 0; step < totalSteps; step++) {
+  const nextBatch = (): number[] => {
     if (batches.length === 0) {
       batches = epochBatches(encoded, batchSize, bucket, rng).reverse(); // popped from the end
       epoch++;
     }
-    const batch = makeBatch(batches.pop()!.map((i) => encoded[i]!), tokenizer.pad);
+    return batches.pop()!;
+  };
+  // A resumed training draws the batches it already trained on, so the seeded order continues.
+  const first = resume?.step ?? 0;
+  for (let step = 0; step < first; step++) nextBatch();
+  if (resume) {
+    result.losses = resume.losses.slice(0, first);
+    result.steps = first;
+  }
+  const snapshotEvery = options.snapshotEveryMs ?? Infinity;
+  let lastSnapshot = performance.now();
+  for (let step = first; step < totalSteps; step++) {
+    const batch = makeBatch(nextBatch().map((i) => encoded[i]!), tokenizer.pad);
     const lr = learningRateAt(step, totalSteps, warmup, peak, minLr);
 
     grads.fill(0);
@@ -292,6 +338,10 @@ export function trainSft(model: Gpt, tokenizer: CharTokenizer, examples: readonl
       step: step + 1, totalSteps, epoch, loss, lr, gradNorm, tokens: batch.mask.reduce((a, b) => a + b, 0),
       elapsedMs: performance.now() - started, ...(valLoss !== undefined ? { valLoss } : {}),
     });
+    if (options.onSnapshot && !last && performance.now() - lastSnapshot >= snapshotEvery) {
+      options.onSnapshot({ step: step + 1, params: model.params, m: opt.m, v: opt.v, losses: result.losses });
+      lastSnapshot = performance.now();
+    }
     if (sinceBest >= patience) {
       result.stoppedEarly = !last;
       break;

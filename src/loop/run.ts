@@ -100,6 +100,7 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
         losses.push({ step, loss });
         task.update(step / total, `loss ${loss.toFixed(3)}`);
       },
+      log: (line) => log(`train ${roundKey(k)}: ${line}`),
     });
     task.stop(`${examples.length} examples, ${result.steps} steps, loss ${result.loss.toFixed(4)}`);
     return { checkpoint: rel, loss: result.loss, losses };

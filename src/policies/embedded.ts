@@ -8,6 +8,7 @@ import { makeConfig, countParams } from '../engine/config.js';
 import { createGpt } from '../engine/model.js';
 import { sample } from '../engine/sample.js';
 import { CharTokenizer } from '../engine/tokenizer.js';
+import { readSnapshot, removeSnapshot, trainingKey, writeSnapshot } from '../engine/snapshot.js';
 import { trainSft } from '../engine/train.js';
 import type { Policy, PolicyFactory, Trainer } from './types.js';
 import { getDomain } from '../domains/index.js';
@@ -20,6 +21,11 @@ export interface EmbeddedEngine {
   openPolicy: PolicyFactory;
   close(): Promise<void>;
 }
+
+/** A training in progress writes a snapshot this often (a few MB for the models here), next to
+ * its checkpoint directory: `<checkpoint>.snapshot.safetensors`, removed once the checkpoint is. */
+const SNAPSHOT_EVERY_MS = 120_000;
+export const SNAPSHOT_SUFFIX = '.snapshot.safetensors';
 
 /** Prompts decoded per call, so progress can be reported and the event loop breathes. */
 const PROMPTS_PER_CHUNK = 32;
@@ -41,7 +47,8 @@ function openBackend(choice: BackendChoice): Backend & { reset?(): void; close?(
 /** Training and sampling each get their own backend, so that each can free all of its memory
  * when it moves to another model (a bump allocator has no per-buffer free): at most one training
  * model and one sampling model are alive at a time. */
-export function createEmbeddedEngine(config: RunConfig, choice: BackendChoice = (process.env.CEILING_BACKEND as BackendChoice) ?? 'auto'): EmbeddedEngine {
+export function createEmbeddedEngine(config: RunConfig, choice: BackendChoice = (process.env.CEILING_BACKEND as BackendChoice) ?? 'auto',
+  snapshotEveryMs = SNAPSHOT_EVERY_MS): EmbeddedEngine {
   const trainBackend = openBackend(choice);
   const sampleBackend = openBackend(choice);
   let policyGeneration = 0;
@@ -56,17 +63,29 @@ export function createEmbeddedEngine(config: RunConfig, choice: BackendChoice = 
   });
 
   const trainer: Trainer = {
-    async train({ examples, base, outDir, seed, epochs, batchSize, lr, onProgress }) {
+    async train({ examples, base, outDir, seed, epochs, batchSize, lr, onProgress, log }) {
       trainBackend.reset?.();
       const loaded = base === null ? null : loadCheckpoint(base, { backend: trainBackend });
       const model = loaded?.model ?? createGpt(modelConfig, { backend: trainBackend, seed });
       const tok = loaded?.tokenizer ?? tokenizer;
       const steps = Math.max(1, Math.ceil(epochs * Math.ceil(examples.length / batchSize)));
+      // A long training snapshots itself, so that a killed run continues it rather than restarts.
+      const snapshot = `${outDir}${SNAPSHOT_SUFFIX}`;
+      const key = trainingKey({ base, seed, steps, batchSize, lr, model: model.config, examples });
+      const { state, reason } = readSnapshot(snapshot, key);
+      if (reason) log?.(`${reason}: training from the start`);
+      if (state) {
+        log?.(`continuing from the snapshot at step ${state.step} of ${steps}`);
+        state.losses.forEach((loss, i) => onProgress?.(i + 1, steps, loss));
+      }
       const result = trainSft(model, tok, examples, {
         maxSteps: steps, batchSize, learningRate: lr, seed, tooLong: 'skip',
         onProgress: (info) => onProgress?.(info.step, info.totalSteps, info.loss),
+        ...(state ? { resume: state } : {}),
+        snapshotEveryMs, onSnapshot: (s) => writeSnapshot(snapshot, key, s),
       });
       await saveCheckpointAsync(outDir, model, tok, { metadata: { steps: String(result.steps) } });
+      removeSnapshot(snapshot);
       const tail = result.losses.slice(-Math.max(1, Math.ceil(examples.length / batchSize)));
       return { checkpoint: outDir, loss: tail.reduce((a, b) => a + b, 0) / tail.length, steps: result.steps };
     },

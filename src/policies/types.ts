@@ -40,6 +40,8 @@ export interface TrainRequest {
   /** Peak learning rate. */
   lr: number;
   onProgress?: (step: number, totalSteps: number, loss: number) => void;
+  /** One-line notices (e.g. a training continued from a snapshot). */
+  log?: (line: string) => void;
 }
 
 export interface TrainResult {

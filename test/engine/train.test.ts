@@ -4,7 +4,7 @@ import { createGpt } from '../../src/engine/model.js';
 import { sample } from '../../src/engine/sample.js';
 import { createCharTokenizer } from '../../src/engine/tokenizer.js';
 import {
-  type SftExample, type TrainProgress, encodeExample, evaluateLoss, learningRateAt, makeBatch, trainSft,
+  type SftExample, type TrainProgress, type TrainState, encodeExample, evaluateLoss, learningRateAt, makeBatch, trainSft,
 } from '../../src/engine/train.js';
 import { createRng } from '../../src/util/random.js';
 
@@ -73,6 +73,26 @@ describe('trainSft', () => {
     const c = run(8);
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
     expect(Buffer.from(a.buffer).equals(Buffer.from(c.buffer))).toBe(false);
+  });
+
+  it('continues from a snapshot bit for bit, across epochs (a killed training resumes exactly)', () => {
+    const data = reverseTask(20, 6);
+    const options = { maxSteps: 14, batchSize: 6, seed: 7, snapshotEveryMs: 0 };
+    const whole = createGpt(smallConfig, { seed: 3 });
+    const states: TrainState[] = [];
+    const full = trainSft(whole, tok, data, {
+      ...options, onSnapshot: (st) => states.push({ ...st, params: st.params.slice(), m: st.m.slice(), v: st.v.slice(), losses: [...st.losses] }),
+    });
+    expect(states.map((st) => st.step)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    // Step 9 is in the third epoch (4 batches per epoch): the seeded batch order must carry over.
+    const resumed = createGpt(smallConfig, { seed: 99 });
+    const rest = trainSft(resumed, tok, data, { ...options, resume: states[8]! });
+    expect(Buffer.from(resumed.params.buffer).equals(Buffer.from(whole.params.buffer))).toBe(true);
+    expect(rest.losses).toEqual(full.losses);
+    expect(rest.steps).toBe(14);
+    expect(() => trainSft(createGpt(smallConfig, { seed: 3 }), tok, data, { ...options, resume: { ...states[0]!, step: 15 } })).toThrow(/outside 0..14/);
+    expect(() => trainSft(createGpt(smallConfig, { seed: 3 }), tok, data, { ...options, resume: states[0]!, validation: data.slice(0, 2) }))
+      .toThrow(/not with validation/);
   });
 
   it('batch padding does not change any example\'s loss (causal attention, masked padding)', () => {
