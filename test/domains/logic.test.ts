@@ -46,13 +46,17 @@ describe('logic: hand-made theory', () => {
     ));
   });
 
-  it('writes the gold search traces: notes say which condition the search checks', () => {
+  it('writes the gold search traces: notes restate each rule tried and say which condition the search checks', () => {
     expect(logic.goldCompletion(proved)).toBe(lines(
-      '> r2: ant hot', 'r1: ant hot <= cat red', '> r3: dog big', 'r3: ? dog big', 'r2: yak sly <= ant hot & owl fat', '#### proved'));
+      '> r2: yak sly <= ant hot & owl fat', '> r2: ant hot', '> r1: ant hot <= cat red', 'r1: ant hot <= cat red',
+      '> r3: ~yak sly <= dog big', '> r3: dog big', 'r3: ? dog big', 'r2: yak sly <= ant hot & owl fat', '#### proved'));
     // owl old is tried first: r5 fires, but r4 (preferred) fires too, so the search turns to ~owl old.
-    expect(logic.goldCompletion(disproved)).toBe(lines('> r4: ant hot', 'r1: ant hot <= cat red', 'r4: ~owl old <= ant hot', '#### disproved'));
+    expect(logic.goldCompletion(disproved)).toBe(lines(
+      '> r5: owl old <= cat red', '> r4: ~owl old <= ant hot', '> r4: ant hot', '> r1: ant hot <= cat red', 'r1: ant hot <= cat red',
+      '> r4: ~owl old <= ant hot', 'r4: ~owl old <= ant hot', '#### disproved'));
     expect(logic.goldCompletion(unknown)).toBe(lines(
-      '> r7: bee hot', '> r6: dog big', 'r6: ? dog big', 'r7: ? bee hot', '> r8: owl shy', 'r8: ? owl shy', '? fox shy', '#### unknown'));
+      '> r7: fox shy <= bee hot', '> r7: bee hot', '> r6: bee hot <= dog big', '> r6: dog big', 'r6: ? dog big', 'r7: ? bee hot',
+      '> r8: ~fox shy <= owl shy', '> r8: owl shy', 'r8: ? owl shy', '? fox shy', '#### unknown'));
     for (const p of [proved, disproved, unknown]) {
       expect(verdictOf(p, logic.goldCompletion(p))).toEqual({ verdict: 'correct', depth: p.goldSteps.length });
     }
@@ -128,7 +132,7 @@ describe('logic: hand-made theory', () => {
   });
 
   it('rejects a missing answer and an answer without its steps', () => {
-    expect(verdictOf(proved, proved.goldSteps.join('\n'))).toMatchObject({ verdict: 'wrong', depth: 5, reason: expect.stringMatching(/no final answer/) });
+    expect(verdictOf(proved, proved.goldSteps.join('\n'))).toMatchObject({ verdict: 'wrong', depth: proved.goldSteps.length, reason: expect.stringMatching(/no final answer/) });
     expect(verdictOf(proved, '#### proved')).toMatchObject({ verdict: 'wrong', depth: 0 });
     expect(verdictOf(disproved, '#### disproved').verdict).toBe('wrong');
     expect(verdictOf(unknown, '#### unknown').verdict).toBe('wrong');

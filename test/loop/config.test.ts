@@ -19,7 +19,11 @@ describe('presets', () => {
     expect(both.model.contextLength).toBe(200);
     expect(both.ei.maxTokens).toBe(bw.ei.maxTokens);
     // Other domains keep the preset as it is.
-    expect(resolveConfig('small', { domain: 'logic' })).toEqual({ ...PRESET_CONFIGS.small, domain: 'logic' });
+    expect(resolveConfig('small', { domain: 'arithmetic' })).toEqual({ ...PRESET_CONFIGS.small, domain: 'arithmetic' });
+    // Logic gets proof depths its generator makes, and lengths that hold them.
+    const logic = resolveConfig('small', { domain: 'logic' });
+    expect(logic.problems.difficulties).toEqual([1, 2, 3, 4]);
+    expect(logic.ei.n).toBe(PRESET_CONFIGS.small.ei.n);
   });
 
   it.each([...PRESETS.map((p) => [p, 'blocksworld'] as const), ['demo', 'countdown'] as const])(

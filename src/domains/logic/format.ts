@@ -11,6 +11,7 @@
  *   r3: ? dog big                      r3 cannot fire: its condition `dog big` cannot be derived
  *   ? yak sly                          neither `yak sly` nor `~yak sly` can be derived
  *   > r1: owl fat                      a note: the search now checks r1's condition `owl fat`
+ *   > r1: ~yak sly <= cat red & owl fat  a note: the search tries r1 (restated)
  * Notes claim nothing; they let a trace say where its search stands (see searchTrace). */
 import { ruleText, type Literal, type LogicData } from './theory.js';
 

@@ -22,7 +22,7 @@ export const PREDICATES = ['red', 'big', 'hot', 'sly', 'fat', 'shy', 'old', 'wet
 export const MIN_DEPTH = 1;
 export const MAX_DEPTH = 6;
 
-const ATOMS: readonly Literal[] = ENTITIES.flatMap((e) => PREDICATES.map((p) => `${e} ${p}`));
+export const ATOMS: readonly Literal[] = ENTITIES.flatMap((e) => PREDICATES.map((p) => `${e} ${p}`));
 /** Drafts are rarely rejected (about 1 in 2,000); the bound only guards against a bad change. */
 const MAX_DRAFTS = 500;
 

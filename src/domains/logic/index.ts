@@ -5,7 +5,7 @@
 import { formatCompletion } from '../response.js';
 import type { Domain, Problem } from '../types.js';
 import { renderPrompt } from './format.js';
-import { ENTITIES, generateTheory, MAX_DEPTH, MIN_DEPTH, PREDICATES } from './generate.js';
+import { ATOMS, ENTITIES, generateTheory, MAX_DEPTH, MIN_DEPTH, PREDICATES } from './generate.js';
 import { searchTrace } from './prove.js';
 import { decide, type LogicData } from './theory.js';
 import { verifyLogic } from './verify.js';
@@ -26,7 +26,13 @@ export const logic: Domain<LogicData> = {
   name: 'logic',
   description: 'rule reasoning with exceptions and preferences: is the question proved, disproved or unknown?',
   difficulty: { name: 'depth', min: MIN_DEPTH, max: MAX_DEPTH },
-  words: ['facts: ', 'q: ', ' <= ', ' & ', '#### proved', '#### disproved', '#### unknown', ...ENTITIES.map((e) => `${e} `), ...PREDICATES],
+  // Every atom is one token, and so is a rule's label `rN: `, which in the prompt starts rule N's
+  // line and nothing else (preferences spell `rN>rM` out): restating rule N is then copying what
+  // follows the one earlier `rN: `, the pattern small transformers learn to copy first.
+  words: [
+    'facts: ', 'q: ', ' <= ', ' & ', '#### proved', '#### disproved', '#### unknown',
+    ...ATOMS, ...ENTITIES.map((e) => `${e} `), ...PREDICATES, ...Array.from({ length: 16 }, (_, i) => `r${i + 1}: `),
+  ],
   generate(seed: number, difficulty: number): Problem<LogicData> {
     if (!Number.isInteger(difficulty) || difficulty < MIN_DEPTH || difficulty > MAX_DEPTH) {
       throw new RangeError(`logic: depth must be an integer from ${MIN_DEPTH} to ${MAX_DEPTH}, got ${difficulty}`);

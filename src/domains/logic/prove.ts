@@ -171,6 +171,9 @@ export function searchTrace(data: LogicData): { label: Label; steps: string[] } 
   /** Checks rule n's conditions in order; blocks it at the first that fails. True when every
    * condition holds. */
   function conditions(n: number): boolean {
+    // The rule is restated before its conditions are checked: a copy of its prompt line, so the
+    // lines after it read the conditions from just above rather than from the prompt.
+    steps.push(noteStep(n, index.texts[n - 1]!));
     let all = true;
     for (const b of rules[n - 1]!.body) {
       if (holds(b)) continue;
