@@ -145,7 +145,7 @@ export function registerRun(program: Command): void {
       const remote = remoteFromFlags(flags);
       const reuse = reuseDirs(flags);
       const dir = resolve(flags.out ?? join('runs', `${config.domain}-${config.method}-${flags.preset}`));
-      const report = await runInDir(dir, config, flags.resume === true, createProgress({ quiet: flags.quiet }), remote, reuse.length > 0 ? reuse : undefined);
+      const report = await runInDir(dir, config, flags.resume === true, createProgress({ quiet: flags.quiet }), remote, reuse);
       if (report.test) {
         const t = report.test.overall;
         process.stdout.write(JSON.stringify({ dir, selected: report.selected, accuracy: t.accuracy, precision: t.precision, idkRate: t.idkRate, f: t.f }) + '\n');

@@ -1,16 +1,16 @@
 /** Training snapshots: a training interrupted by a crash or kill continues from its last snapshot
  * instead of from step 0. One safetensors file (parameters and Adam moments) whose metadata holds
  * the step, the losses so far and a key naming the training it belongs to; written atomically. */
-import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import type { TrainState } from './train.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
+import { jsonHash } from '../util/hash.js';
 
 /** A key for one training: equal keys mean the same start, data and settings, so a snapshot taken
  * under one key can be continued under it. */
 export function trainingKey(parts: unknown): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  return jsonHash(parts);
 }
 
 export function writeSnapshot(file: string, key: string, state: TrainState): void {

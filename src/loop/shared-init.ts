@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { roundKey, RunStore, type MetricsRow, type RoundRow, type SampleRow } from '../store/run-store.js';
 import type { RunConfig } from './config.js';
+import { jsonHash } from '../util/hash.js';
 
 /** `sft`: SFT on the gold solutions. `rtuning`: the R-Tuning model fine-tuned from it. */
 export type SharedPhase = 'sft' | 'rtuning';
@@ -82,7 +83,7 @@ function sharedRoundIn(donorDir: string, config: RunConfig, phase: SharedPhase):
 export function roundLineage(config: RunConfig, key: string, from: string, shaping: unknown): string {
   const { ei, eval: evaluation, curriculum } = config;
   const what = { rtuning: sharedKey(config, 'rtuning'), ei, eval: evaluation, lambda: curriculum.lambda, key, from, shaping };
-  return createHash('sha256').update(JSON.stringify(what)).digest('hex');
+  return jsonHash(what);
 }
 
 /** The lineage of a run's R-Tuning model, where the first EI round's lineage starts. */
