@@ -134,7 +134,8 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
     const existing = done(sftKey);
     if (existing) return existing;
     const t = await trainOrCopy(sftKey, 'sft', async () => ({ examples: goldExamples(domain, train), base: null }), config.init);
-    const ev = await evalVal(t.checkpoint, roundSeed(config.seed, sftKey));
+    // Seeded as round `sft` whatever the method, so one SFT model gets one pass@k in every run.
+    const ev = await evalVal(t.checkpoint, roundSeed(config.seed, { phase: 'sft', stage: null, round: 0 }));
     return record(store, sftKey, { c1: null, c2: null, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: t.examples }, ev, [], t.losses);
   };
   const sft = await sftRound();

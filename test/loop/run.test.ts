@@ -27,12 +27,13 @@ function config(method: Method): RunConfig {
   });
 }
 
-async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(join(tmpdir(), 'ceiling-run-')), extra: { initFrom?: string[]; seed?: number; init?: Partial<RunConfig['init']> } = {}) {
+async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(join(tmpdir(), 'ceiling-run-')), extra: { initFrom?: string[]; seed?: number; init?: Partial<RunConfig['init']>; evalK?: number } = {}) {
   dirs.push(dir);
   const base = config(method);
   const cfg = {
     ...base, ...(extra.seed === undefined ? {} : { seed: extra.seed }),
     ...(extra.init === undefined ? {} : { init: { ...base.init, ...extra.init } }),
+    ...(extra.evalK === undefined ? {} : { eval: { ...base.eval, k: extra.evalK } }),
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
   const store = RunStore.open(join(dir, 'run.db'));
@@ -173,6 +174,35 @@ describe('runMethod', () => {
     expect(otherSeed.trainer.calls.map((c) => c.split('/').at(-1)).slice(0, 2)).toEqual(['sft', 'init']);
     const otherShare = await run('autocei', simTrainer(), undefined, { initFrom: [donor.dir], init: { refusalFraction: 0.5 } });
     expect(otherShare.trainer.calls.map((c) => c.split('/').at(-1)).slice(0, 1)).toEqual(['init']);
+  });
+
+  it('one SFT model is evaluated with the same sampling seed in every method', async () => {
+    // pass@k and maj@k on validation sample at temperature > 0: the seed decides them.
+    const seedsFor = async (method: Method, initFrom?: string[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'ceiling-run-'));
+      dirs.push(dir);
+      const cfg = { ...config(method), eval: { ...config(method).eval, k: 3 } };
+      const seeds: number[] = [];
+      const store = RunStore.open(join(dir, 'run.db'));
+      try {
+        const open = simPolicy();
+        await runMethod(dir, cfg, store, {
+          domain: counting as Domain, trainer: simTrainer(), progress: silentProgress, ...(initFrom ? { initFrom } : {}),
+          openPolicy: async (ckpt) => {
+            const policy = await open(ckpt);
+            const sftModel = ckpt.endsWith(method === 'sft' ? 'init' : 'sft'); // sft runs name it init
+            return { ...policy, sample: (prompts, o) => (sftModel && o.temperature > 0 && seeds.push(o.seed ?? 0), policy.sample(prompts, o)) };
+          },
+        });
+      } finally {
+        store.close();
+      }
+      return { dir, seeds };
+    };
+    const sft = await seedsFor('sft');
+    const rt = await seedsFor('rtuning', [sft.dir]);
+    expect(sft.seeds.length).toBeGreaterThan(0);
+    expect(rt.seeds).toEqual(sft.seeds);
   });
 
   it('autocei copies the EI round and first stage it shares with an earlier fixed-c1 run, and ends as if it ran them', async () => {
