@@ -1,7 +1,7 @@
 /** One table and plots over several runs of different methods on the same problems. */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunReport } from './report.js';
+import { difficultyName, type RunReport } from './report.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { barChart, lineChart, renderSvg } from './plots.js';
 
@@ -24,18 +24,19 @@ export function compareMarkdown(entries: readonly CompareEntry[]): string {
     const mark = t.f === bestF ? ' **(best f)**' : '';
     lines.push(`| ${method} | ${p(t.accuracy)} | ${p(t.precision)} | ${p(t.idkRate)} | ${t.f.toFixed(4)}${mark} | ${report.selected} |`);
   }
+  const knob = difficultyName(first?.domain ?? '');
   const difficulties = [...new Set(entries.flatMap((e) => e.report.test?.byDifficulty.map((m) => m.difficulty!) ?? []))].sort((a, b) => a - b);
-  lines.push('', '## Refusal rate by difficulty (held-out test)', '', `| method | ${difficulties.join(' | ')} |`, `|---|${difficulties.map(() => '---').join('|')}|`);
+  lines.push('', `## Refusal rate by ${knob} (held-out test)`, '', `| method | ${difficulties.join(' | ')} |`, `|---|${difficulties.map(() => '---').join('|')}|`);
   for (const { method, report } of entries) {
     const by = new Map(report.test?.byDifficulty.map((m) => [m.difficulty, m]) ?? []);
     lines.push(`| ${method} | ${difficulties.map((d) => (by.has(d) ? p(by.get(d)!.idkRate) : '–')).join(' | ')} |`);
   }
-  lines.push('', '## Accuracy by difficulty (held-out test)', '', `| method | ${difficulties.join(' | ')} |`, `|---|${difficulties.map(() => '---').join('|')}|`);
+  lines.push('', `## Accuracy by ${knob} (held-out test)`, '', `| method | ${difficulties.join(' | ')} |`, `|---|${difficulties.map(() => '---').join('|')}|`);
   for (const { method, report } of entries) {
     const by = new Map(report.test?.byDifficulty.map((m) => [m.difficulty, m]) ?? []);
     lines.push(`| ${method} | ${difficulties.map((d) => (by.has(d) ? p(by.get(d)!.accuracy) : '–')).join(' | ')} |`);
   }
-  lines.push('', '![metrics by method](plots/methods.svg)', '', '![refusal rate by difficulty](plots/refusal-by-difficulty.svg)', '');
+  lines.push('', '![metrics by method](plots/methods.svg)', '', `![refusal rate by ${knob}](plots/refusal-by-difficulty.svg)`, '');
   return lines.join('\n');
 }
 
@@ -49,10 +50,11 @@ export async function writeCompare(dir: string, entries: readonly CompareEntry[]
       { metric: 'f', method, value: t.f },
     ] : [];
   });
+  const knob = difficultyName(entries[0]?.report.config.domain ?? '');
   const refusal = entries.flatMap(({ method, report }) => (report.test?.byDifficulty ?? []).map((m) => ({ difficulty: m.difficulty, series: method, value: m.idkRate })));
   await mkdir(join(dir, 'plots'), { recursive: true });
   await writeFileAtomic(join(dir, 'plots', 'methods.svg'), await renderSvg(barChart('Held-out test by method', bars, 'metric', 'method', 'rate')));
-  await writeFileAtomic(join(dir, 'plots', 'refusal-by-difficulty.svg'), await renderSvg(lineChart('Refusal rate by difficulty', refusal, { field: 'difficulty', title: 'difficulty', ordinal: true }, { title: 'refusal rate', domain: [0, 1] })));
+  await writeFileAtomic(join(dir, 'plots', 'refusal-by-difficulty.svg'), await renderSvg(lineChart(`Refusal rate by ${knob}`, refusal, { field: 'difficulty', title: knob, ordinal: true }, { title: 'refusal rate', domain: [0, 1] })));
   const json = entries.map(({ method, report }) => ({ method, selected: report.selected, test: report.test }));
   await writeFileAtomic(join(dir, 'compare.json'), JSON.stringify(json, null, 2) + '\n');
   await writeFileAtomic(join(dir, 'compare.md'), compareMarkdown(entries));

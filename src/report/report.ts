@@ -1,6 +1,7 @@
 /** `report.json`, `report.md` and SVG plots for a run directory, from its database alone. */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DOMAINS } from '../domains/index.js';
 import type { RunConfig } from '../loop/config.js';
 import { roundKey, type MetricsRow, type RoundRow, type RunStore } from '../store/run-store.js';
 
@@ -53,6 +54,9 @@ export function buildReport(config: RunConfig, store: RunStore): RunReport {
   return { config, rounds, selected, test };
 }
 
+/** What the domain's difficulty counts (blocks, depth, …), for table headers and axis titles. */
+export const difficultyName = (domain: string): string => DOMAINS[domain]?.difficulty.name ?? 'difficulty';
+
 const p = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
 const n3 = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : x.toFixed(3));
 
@@ -66,7 +70,8 @@ export function reportMarkdown(report: RunReport): string {
     lines.push('## Held-out test', '', `Selected model: \`${report.selected}\` (highest validation f).`, '');
     lines.push('| problems | accuracy | precision | refusal rate | f |', '|---|---|---|---|---|');
     lines.push(`| ${t.total} | ${p(t.accuracy)} | ${p(t.precision)} | ${p(t.idkRate)} | ${n3(t.f)} |`, '');
-    lines.push('### By difficulty', '', '| difficulty | problems | accuracy | precision | refusal rate |', '|---|---|---|---|---|');
+    const knob = difficultyName(c.domain);
+    lines.push(`### By ${knob}`, '', `| ${knob} | problems | accuracy | precision | refusal rate |`, '|---|---|---|---|---|');
     for (const m of report.test.byDifficulty) lines.push(`| ${m.difficulty} | ${m.total} | ${p(m.accuracy)} | ${p(m.precision)} | ${p(m.idkRate)} |`);
     lines.push('');
   }
@@ -74,12 +79,13 @@ export function reportMarkdown(report: RunReport): string {
   for (const r of report.rounds) {
     lines.push(`| ${r.key} | ${n3(r.c1)} | ${n3(r.c2)} | ${r.trainExamples} | ${n3(r.trainLoss)} | ${p(r.val.accuracy)} | ${p(r.val.precision)} | ${p(r.val.idkRate)} | ${n3(r.val.f)} | ${p(r.val.passAtK)} | ${p(r.val.majAtK)} |`);
   }
-  lines.push('', '## Plots', '', '![validation metrics per round](plots/rounds.svg)', '', '![c1 per stage](plots/c1.svg)', '', '![refusal rate by difficulty](plots/calibration.svg)', '');
+  lines.push('', '## Plots', '', '![validation metrics per round](plots/rounds.svg)', '', '![c1 per stage](plots/c1.svg)', '', `![held-out test by ${difficultyName(c.domain)}](plots/calibration.svg)`, '');
   return lines.join('\n');
 }
 
 export async function writeReport(dir: string, config: RunConfig, store: RunStore): Promise<RunReport> {
   const report = buildReport(config, store);
+  const knob = difficultyName(config.domain);
   const curves = report.rounds.flatMap((r) => [
     { round: r.key, series: 'f', value: r.val.f },
     { round: r.key, series: 'precision', value: r.val.precision },
@@ -97,7 +103,7 @@ export async function writeReport(dir: string, config: RunConfig, store: RunStor
   const plots: [string, string][] = [
     ['rounds.svg', await renderSvg(lineChart('Validation metrics per round', curves, { field: 'round', title: 'round', ordinal: true }, { title: 'rate', domain: [0, 1] }))],
     ['c1.svg', await renderSvg(lineChart('Curriculum c1 per round', c1, { field: 'round', title: 'round', ordinal: true }, { title: 'c1 (steps)' }))],
-    ['calibration.svg', await renderSvg(lineChart('Held-out test by difficulty', calibration, { field: 'difficulty', title: 'difficulty', ordinal: true }, { title: 'rate', domain: [0, 1] }))],
+    ['calibration.svg', await renderSvg(lineChart(`Held-out test by ${knob}`, calibration, { field: 'difficulty', title: knob, ordinal: true }, { title: 'rate', domain: [0, 1] }))],
   ];
   await mkdir(join(dir, 'plots'), { recursive: true });
   for (const [name, svg] of plots) await writeFileAtomic(join(dir, 'plots', name), svg);

@@ -131,6 +131,7 @@ describe('ceiling run', () => {
     const table = readFileSync(join(out, 'compare.md'), 'utf8');
     for (const m of ['sft', 'rtuning', 'autocei']) expect(table).toMatch(new RegExp(`^\\| ${m} \\|`, 'm'));
     expect(table).toContain('(best f)');
+    expect(table).toContain('## Refusal rate by operations (held-out test)');
     const json = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
     expect(json.map((e: { method: string }) => e.method)).toEqual(['sft', 'rtuning', 'autocei']);
     // Same seed, same problems in every run.

@@ -133,6 +133,7 @@ describe('runMethod', () => {
       expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).selected).toBe(report.selected);
       const md = readFileSync(join(dir, 'report.md'), 'utf8');
       expect(md).toContain('## Held-out test');
+      expect(md).toContain('| blocks | problems |'); // the domain's own word for its difficulty
       expect(md.split('\n').filter((l) => /^\| (sft|init|ei-r1|s\d+-r\d+) \|/.test(l))).toHaveLength(rounds.length - 1);
       for (const plot of ['rounds', 'c1', 'calibration']) {
         const svg = readFileSync(join(dir, 'plots', `${plot}.svg`), 'utf8');
