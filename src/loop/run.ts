@@ -153,7 +153,8 @@ export async function runMethod(dir: string, config: RunConfig, store: RunStore,
       return { examples: rtuningExamples(domain, probed, solved, config.init.refusalFraction, config.seed), base: sft.checkpoint };
     }, config.ei);
     const ev = await evalVal(t.checkpoint, roundSeed(config.seed, initKey));
-    init = record(store, initKey, { c1: null, c2: null, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: t.examples }, ev, probe, t.losses);
+    init = record(store, initKey, { c1: null, c2: null, checkpoint: t.checkpoint, trainLoss: t.loss, trainExamples: t.examples }, ev, probe, t.losses,
+      { [lineageMeta('init')]: initLineage(config) });
   }
   const initScore = valScore(init);
   log(`init: validation precision ${pct(initScore.precision)}, refusal ${pct(initScore.idkRate)}, f ${initScore.f.toFixed(4)}`);
@@ -283,12 +284,13 @@ export function goldExamples(domain: Domain, problems: readonly Problem[]): Exam
 }
 
 /** The R-Tuning data: each problem's gold solution, except that a `refusalFraction` share of the
- * problems not `solved` get a refusal instead (the gold chain cut after a random number of steps,
- * then the refusal sentence). */
+ * problems not `solved` get a refusal instead: the gold chain cut after 0 to len − 1 of its
+ * steps, then the refusal sentence. Never after all of them: a whole plan is the answer, and a
+ * refusal after a finished chain would teach giving up on work already done. */
 export function rtuningExamples(domain: Domain, problems: readonly Problem[], solved: readonly boolean[], refusalFraction: number, seed: number): Example[] {
   const rng = createRng(seed ^ 0x12e7);
   return problems.map((p, i) => {
     const refuse = !solved[i] && rng.next() < refusalFraction;
-    return { prompt: p.prompt, completion: refuse ? refusalCompletion(p.goldSteps, rng.int(0, p.goldSteps.length)) : domain.goldCompletion(p) };
+    return { prompt: p.prompt, completion: refuse ? refusalCompletion(p.goldSteps, rng.int(0, Math.max(0, p.goldSteps.length - 1))) : domain.goldCompletion(p) };
   });
 }

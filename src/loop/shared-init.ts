@@ -21,14 +21,19 @@ export interface SharedRound {
   from: string;
 }
 
+/** How R-Tuning makes its refusal examples (see rtuningExamples): a run records it with its
+ * R-Tuning model, and only a model recorded with the same is copied. */
+const REFUSAL_EXAMPLES = 'gold chain cut before its end';
+
 /** What a run's model of `phase` depends on: two runs with equal keys train identical models. */
 export function sharedKey(config: RunConfig, phase: SharedPhase): string {
   const { domain, seed, problems, model, init } = config;
   const sft = { domain, seed, problems, model, init: { epochs: init.epochs, batchSize: init.batchSize, lr: init.lr } };
   if (phase === 'sft') return JSON.stringify(sft);
   // The probe answers with eval.maxTokens; the fine-tuning uses the EI rounds' settings.
+  // `refusals` names how refusal examples are made, so models made another way are not shared.
   const { epochs, batchSize, lr } = config.ei;
-  return JSON.stringify({ ...sft, refusalFraction: init.refusalFraction, probeProblems: init.probeProblems, probeTokens: config.eval.maxTokens, finetune: { epochs, batchSize, lr } });
+  return JSON.stringify({ ...sft, refusalFraction: init.refusalFraction, probeProblems: init.probeProblems, probeTokens: config.eval.maxTokens, finetune: { epochs, batchSize, lr }, refusals: REFUSAL_EXAMPLES });
 }
 
 /** The round holding a run's SFT model: sft runs train only that model, as their `init`. */
@@ -66,6 +71,8 @@ function sharedRoundIn(donorDir: string, config: RunConfig, phase: SharedPhase):
   if (phaseName === null || sharedKey(donor, phase) !== sharedKey(config, phase)) return null;
   const store = RunStore.open(dbFile);
   try {
+    // An R-Tuning model counts only with its lineage recorded, i.e. made as this code makes it.
+    if (phase === 'rtuning' && store.getMeta(lineageMeta('init')) !== initLineage(config)) return null;
     const round = store.rounds().find((r) => r.phase === phaseName);
     if (!round || round.checkpoint === null) return null;
     const files = readFlatDir(join(donorDir, round.checkpoint)); // only flat checkpoint directories are copied

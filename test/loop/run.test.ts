@@ -9,7 +9,9 @@ import type { Domain, Problem } from '../../src/domains/types.js';
 import { counting } from '../helpers/counting.js';
 import { readSimModel, simPolicy, simTrainer } from '../helpers/sim-model.js';
 import { RunStore } from '../../src/store/run-store.js';
-import { runMethod } from '../../src/loop/run.js';
+import { runMethod, rtuningExamples } from '../../src/loop/run.js';
+import { blocksworld } from '../../src/domains/blocksworld/index.js';
+import { REFUSAL } from '../../src/domains/response.js';
 import { resolveConfig, type Method, type RunConfig } from '../../src/loop/config.js';
 import { silentProgress } from '../../src/loop/progress.js';
 import { writeReport } from '../../src/report/report.js';
@@ -80,6 +82,28 @@ describe('runMethod', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('R-Tuning refusal examples cut the gold chain before its end, at every step count', () => {
+    const problems = Array.from({ length: 400 }, (_, i) => blocksworld.generate(i, 4));
+    const solved = problems.map((_, i) => i % 2 === 0);
+    const examples = rtuningExamples(blocksworld, problems, solved, 1, 7);
+    const cuts = new Map<number, Set<number>>(); // plan length → steps kept before the refusal
+    examples.forEach((e, i) => {
+      const p = problems[i]!;
+      if (solved[i]) return expect(e.completion).toBe(blocksworld.goldCompletion(p));
+      const lines = e.completion.split('\n');
+      expect(lines.at(-1)).toBe(REFUSAL);
+      const kept = lines.length - 1;
+      expect(lines.slice(0, -1)).toEqual(p.goldSteps.slice(0, kept));
+      expect(kept).toBeLessThan(p.goldSteps.length); // a whole plan is an answer, never a refusal
+      expect(blocksworld.verify(p, e.completion)).toEqual({ verdict: 'idk', depth: kept });
+      if (!cuts.has(p.goldSteps.length)) cuts.set(p.goldSteps.length, new Set());
+      cuts.get(p.goldSteps.length)!.add(kept);
+    });
+    // The most common plan length is cut at each of 0 … len − 1 steps somewhere.
+    const [len, seen] = [...cuts].sort((a, b) => b[1].size - a[1].size)[0]!;
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: len }, (_, k) => k));
   });
 
   it('R-Tuning probes and fine-tunes on a seeded subset of probeProblems training problems', async () => {
@@ -175,6 +199,14 @@ describe('runMethod', () => {
     expect(otherSeed.trainer.calls.map((c) => c.split('/').at(-1)).slice(0, 2)).toEqual(['sft', 'init']);
     const otherShare = await run('autocei', simTrainer(), undefined, { initFrom: [donor.dir], init: { refusalFraction: 0.5 } });
     expect(otherShare.trainer.calls.map((c) => c.split('/').at(-1)).slice(0, 1)).toEqual(['init']);
+    // An R-Tuning model recorded with another lineage (refusal examples made another way) is
+    // not copied either.
+    const old = await run('autocei');
+    const store = RunStore.open(join(old.dir, 'run.db'));
+    store.setMeta('lineage:init', 'refusal examples made another way');
+    store.close();
+    const notFromOld = await run('autocei', simTrainer(), undefined, { initFrom: [sft.dir, old.dir] });
+    expect(notFromOld.trainer.calls.map((c) => c.split('/').at(-1)).slice(0, 1)).toEqual(['init']);
   });
 
   it('one SFT model is evaluated with the same sampling seed in every method', async () => {
