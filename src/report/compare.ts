@@ -2,6 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { difficultyName, type RunReport } from './report.js';
+import { objective } from '../loop/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { barChart, lineChart, renderSvg } from './plots.js';
 
@@ -24,6 +25,8 @@ export function compareMarkdown(entries: readonly CompareEntry[]): string {
     const mark = t.f === bestF ? ' **(best f)**' : '';
     lines.push(`| ${method} | ${p(t.accuracy)} | ${p(t.precision)} | ${p(t.idkRate)} | ${t.f.toFixed(4)}${mark} | ${report.selected} |`);
   }
+  const oracle = perfectRefusal(entries);
+  if (oracle) lines.push('', oracle);
   const knob = difficultyName(first?.domain ?? '');
   const difficulties = [...new Set(entries.flatMap((e) => e.report.test?.byDifficulty.map((m) => m.difficulty!) ?? []))].sort((a, b) => a - b);
   lines.push('', `## Refusal rate by ${knob} (held-out test)`, '', `| method | ${difficulties.join(' | ')} |`, `|---|${difficulties.map(() => '---').join('|')}|`);
@@ -38,6 +41,17 @@ export function compareMarkdown(entries: readonly CompareEntry[]): string {
   }
   lines.push('', '![metrics by method](plots/methods.svg)', '', `![refusal rate by ${knob}](plots/refusal-by-difficulty.svg)`, '');
   return lines.join('\n');
+}
+
+/** The reference a refusing method is measured against: the sft model refusing exactly the
+ * held-out problems it gets wrong (precision 100%, no accuracy gained). */
+function perfectRefusal(entries: readonly CompareEntry[]): string | null {
+  const sft = entries.find((e) => e.method === 'sft')?.report;
+  const t = sft?.test?.overall;
+  if (!sft || !t) return null;
+  const idk = 1 - t.accuracy;
+  const f = objective(t.accuracy > 0 ? 1 : 0, idk, sft.config.curriculum.lambda);
+  return `For reference, the sft model refusing exactly the problems it gets wrong would reach precision ${p(t.accuracy > 0 ? 1 : 0)} at refusal ${p(idk)}, f ${f.toFixed(4)}.`;
 }
 
 export async function writeCompare(dir: string, entries: readonly CompareEntry[]): Promise<void> {
