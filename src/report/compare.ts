@@ -49,9 +49,10 @@ function perfectRefusal(entries: readonly CompareEntry[]): string | null {
   const sft = entries.find((e) => e.method === 'sft')?.report;
   const t = sft?.test?.overall;
   if (!sft || !t) return null;
+  const precision = t.accuracy > 0 ? 1 : 0; // every answer right; none when it solves nothing
   const idk = 1 - t.accuracy;
-  const f = objective(t.accuracy > 0 ? 1 : 0, idk, sft.config.curriculum.lambda);
-  return `For reference, the sft model refusing exactly the problems it gets wrong would reach precision ${p(t.accuracy > 0 ? 1 : 0)} at refusal ${p(idk)}, f ${f.toFixed(4)}.`;
+  const f = objective(precision, idk, sft.config.curriculum.lambda);
+  return `For reference, the sft model refusing exactly the problems it gets wrong would reach precision ${p(precision)} at refusal ${p(idk)}, f ${f.toFixed(4)}.`;
 }
 
 export async function writeCompare(dir: string, entries: readonly CompareEntry[]): Promise<void> {

@@ -62,6 +62,7 @@ const n3 = (x: number | null | undefined): string => (x === null || x === undefi
 
 export function reportMarkdown(report: RunReport): string {
   const c = report.config;
+  const knob = difficultyName(c.domain);
   const lines: string[] = [];
   lines.push(`# ceiling run: ${c.method} on ${c.domain}`, '');
   lines.push(`Seed ${c.seed}; difficulties ${c.problems.difficulties.join(', ')}; λ = ${c.curriculum.lambda}; model d=${c.model.dModel}, ${c.model.nLayer} layers, ${c.model.nHead} heads, context ${c.model.contextLength}.`, '');
@@ -70,7 +71,6 @@ export function reportMarkdown(report: RunReport): string {
     lines.push('## Held-out test', '', `Selected model: \`${report.selected}\` (highest validation f).`, '');
     lines.push('| problems | accuracy | precision | refusal rate | f |', '|---|---|---|---|---|');
     lines.push(`| ${t.total} | ${p(t.accuracy)} | ${p(t.precision)} | ${p(t.idkRate)} | ${n3(t.f)} |`, '');
-    const knob = difficultyName(c.domain);
     lines.push(`### By ${knob}`, '', `| ${knob} | problems | accuracy | precision | refusal rate |`, '|---|---|---|---|---|');
     for (const m of report.test.byDifficulty) lines.push(`| ${m.difficulty} | ${m.total} | ${p(m.accuracy)} | ${p(m.precision)} | ${p(m.idkRate)} |`);
     lines.push('');
@@ -79,7 +79,7 @@ export function reportMarkdown(report: RunReport): string {
   for (const r of report.rounds) {
     lines.push(`| ${r.key} | ${n3(r.c1)} | ${n3(r.c2)} | ${r.trainExamples} | ${n3(r.trainLoss)} | ${p(r.val.accuracy)} | ${p(r.val.precision)} | ${p(r.val.idkRate)} | ${n3(r.val.f)} | ${p(r.val.passAtK)} | ${p(r.val.majAtK)} |`);
   }
-  lines.push('', '## Plots', '', '![validation metrics per round](plots/rounds.svg)', '', '![c1 per stage](plots/c1.svg)', '', `![held-out test by ${difficultyName(c.domain)}](plots/calibration.svg)`, '');
+  lines.push('', '## Plots', '', '![validation metrics per round](plots/rounds.svg)', '', '![c1 per stage](plots/c1.svg)', '', `![held-out test by ${knob}](plots/calibration.svg)`, '');
   return lines.join('\n');
 }
 

@@ -29,7 +29,7 @@ function config(method: Method): RunConfig {
   });
 }
 
-async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(join(tmpdir(), 'ceiling-run-')), extra: { initFrom?: string[]; seed?: number; init?: Partial<RunConfig['init']>; evalK?: number } = {}) {
+async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(join(tmpdir(), 'ceiling-run-')), extra: { initFrom?: string[]; seed?: number; init?: Partial<RunConfig['init']>; evalK?: number; openPolicy?: ReturnType<typeof simPolicy> } = {}) {
   dirs.push(dir);
   const base = config(method);
   const cfg = {
@@ -41,7 +41,7 @@ async function run(method: Method, trainer = simTrainer(), dir = mkdtempSync(joi
   const store = RunStore.open(join(dir, 'run.db'));
   try {
     const result = await runMethod(dir, cfg, store, {
-      domain: counting as Domain, trainer, openPolicy: simPolicy(), progress: silentProgress, ...(extra.initFrom ? { initFrom: extra.initFrom } : {}),
+      domain: counting as Domain, trainer, openPolicy: extra.openPolicy ?? simPolicy(), progress: silentProgress, ...(extra.initFrom ? { initFrom: extra.initFrom } : {}),
     });
     return { dir, result, rounds: store.rounds(), store: null as unknown, trainer };
   } finally {
@@ -212,24 +212,16 @@ describe('runMethod', () => {
   it('one SFT model is evaluated with the same sampling seed in every method', async () => {
     // pass@k and maj@k on validation sample at temperature > 0: the seed decides them.
     const seedsFor = async (method: Method, initFrom?: string[]) => {
-      const dir = mkdtempSync(join(tmpdir(), 'ceiling-run-'));
-      dirs.push(dir);
-      const cfg = { ...config(method), eval: { ...config(method).eval, k: 3 } };
       const seeds: number[] = [];
-      const store = RunStore.open(join(dir, 'run.db'));
-      try {
-        const open = simPolicy();
-        await runMethod(dir, cfg, store, {
-          domain: counting as Domain, trainer: simTrainer(), progress: silentProgress, ...(initFrom ? { initFrom } : {}),
-          openPolicy: async (ckpt) => {
-            const policy = await open(ckpt);
-            const sftModel = ckpt.endsWith(method === 'sft' ? 'init' : 'sft'); // sft runs name it init
-            return { ...policy, sample: (prompts, o) => (sftModel && o.temperature > 0 && seeds.push(o.seed ?? 0), policy.sample(prompts, o)) };
-          },
-        });
-      } finally {
-        store.close();
-      }
+      const open = simPolicy();
+      const { dir } = await run(method, simTrainer(), undefined, {
+        evalK: 3, ...(initFrom ? { initFrom } : {}),
+        openPolicy: async (ckpt) => {
+          const policy = await open(ckpt);
+          const sftModel = ckpt.endsWith(method === 'sft' ? 'init' : 'sft'); // sft runs name it init
+          return { ...policy, sample: (prompts, o) => (sftModel && o.temperature > 0 && seeds.push(o.seed ?? 0), policy.sample(prompts, o)) };
+        },
+      });
       return { dir, seeds };
     };
     const sft = await seedsFor('sft');
