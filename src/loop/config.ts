@@ -155,9 +155,10 @@ export const PRESET_CONFIGS: Record<Preset, RunConfig> = {
     model: { dModel: 96, nLayer: 4, nHead: 4, contextLength: 256 },
     // 2.5 epochs of 50,000 is ~3,900 steps; R-Tuning probes and fine-tunes on 10,000 of them.
     init: { ...demo.init, epochs: 2.5, batchSize: 32, lr: 2e-3, probeProblems: 10000 },
-    // The EI rounds (and R-Tuning's fine-tuning, which uses their settings) at the SFT's final
-    // learning rate: at 5e-4 one plain EI round lost 9 points of logic validation accuracy, at
-    // 1e-4 it kept them and its held-out accuracy rose above the SFT's (README, Status).
+    // The EI rounds (and R-Tuning's fine-tuning, which uses their settings) at no more than the
+    // SFT's final learning rate (init.lr / 10): at 5e-4 one plain EI round lost 9 points of logic
+    // validation accuracy, at 1e-4 it kept them and its held-out accuracy rose above the SFT's
+    // (README, Status).
     ei: { ...demo.ei, n: 16, maxTokens: 224, problemsPerRound: 600, mode: 'fromBase', lr: 1e-4 },
     curriculum: { ...demo.curriculum, roundsPerStage: 3, maxStages: 4 },
     eval: { k: 4, maxTokens: 224 },
