@@ -14,15 +14,15 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 type Row = Record<string, string | number | null>;
 
+/** What every chart here shares: size, white background (the SVGs are viewed standalone), data. */
+function frame(title: string, rows: Row[]) {
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: 520, height: 260, background: 'white', data: { values: rows } };
+}
+
 /** Lines of several series over an ordered x (one colour per series). */
 export function lineChart(title: string, rows: Row[], x: { field: string; title: string; ordinal?: boolean }, y: { title: string; domain?: [number, number] }, series = 'series'): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    width: 520,
-    height: 260,
-    background: 'white',
-    data: { values: rows },
+    ...frame(title, rows),
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: x.field, type: x.ordinal ? 'ordinal' : 'quantitative', title: x.title, sort: null },
@@ -35,12 +35,7 @@ export function lineChart(title: string, rows: Row[], x: { field: string; title:
 /** Grouped bars: one group per `group`, one bar per `series`. */
 export function barChart(title: string, rows: Row[], group: string, series: string, yTitle: string): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    width: 520,
-    height: 260,
-    background: 'white',
-    data: { values: rows },
+    ...frame(title, rows),
     mark: 'bar',
     encoding: {
       x: { field: group, type: 'nominal', title: null, sort: null },
