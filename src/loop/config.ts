@@ -170,7 +170,8 @@ export const PRESET_CONFIGS: Record<Preset, RunConfig> = {
     // 8-block annotated plans: p95 328 tokens (84% fit; longer ones are left out of training).
     model: { dModel: 192, nLayer: 6, nHead: 6, contextLength: 320 },
     init: { ...demo.init, epochs: 30 },
-    ei: { ...demo.ei, n: 16, maxTokens: 288, mode: 'fromBase', problemsPerRound: 2000 },
+    // EI at the SFT's final learning rate, as in small (not measured at this size).
+    ei: { ...demo.ei, n: 16, maxTokens: 288, mode: 'fromBase', problemsPerRound: 2000, lr: 1e-4 },
     curriculum: { ...demo.curriculum, roundsPerStage: 3, maxStages: 6 },
     eval: { k: 8, maxTokens: 288 },
   },
