@@ -18,6 +18,22 @@ export interface Metrics {
 
 export const DEFAULT_LAMBDA = 0.2;
 
+/** Standard error of f when the `total` problems are a random draw (the delta method on the
+ * shares of correct, wrong and idk answers); NaN when nothing was answered. Two fs closer than
+ * about twice this are not told apart by these problems. */
+export function fStandardError(m: Pick<Metrics, 'total' | 'correct' | 'wrong'>, lambda = DEFAULT_LAMBDA): number {
+  const answered = m.correct + m.wrong;
+  if (answered === 0) return NaN;
+  const pc = m.correct / m.total;
+  const pw = m.wrong / m.total;
+  const a = answered / m.total;
+  // ∂f/∂pc and ∂f/∂pw of f = (1 − λ)·pc/(pc + pw) + λ·(pc + pw); ∂f/∂pIdk = 0.
+  const gc = ((1 - lambda) * pw) / a ** 2 + lambda;
+  const gw = (-(1 - lambda) * pc) / a ** 2 + lambda;
+  const mean = pc * gc + pw * gw;
+  return Math.sqrt(Math.max(0, pc * gc ** 2 + pw * gw ** 2 - mean ** 2) / m.total);
+}
+
 /** f = (1 − λ)·precision + λ·(1 − idkRate) */
 export function objective(precision: number, idkRate: number, lambda = DEFAULT_LAMBDA): number {
   return (1 - lambda) * precision + lambda * (1 - idkRate);

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { difficultyName, type RunReport } from './report.js';
-import { objective } from '../loop/metrics.js';
+import { fStandardError, objective } from '../loop/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { barChart, lineChart, renderSvg } from './plots.js';
 
@@ -23,8 +23,11 @@ export function compareMarkdown(entries: readonly CompareEntry[]): string {
     const t = report.test?.overall;
     if (!t) continue;
     const mark = t.f === bestF ? ' **(best f)**' : '';
-    lines.push(`| ${method} | ${p(t.accuracy)} | ${p(t.precision)} | ${p(t.idkRate)} | ${t.f.toFixed(4)}${mark} | ${report.selected} |`);
+    const half = 1.96 * fStandardError(t, report.config.curriculum.lambda);
+    const ci = Number.isFinite(half) ? ` ± ${half.toFixed(3)}` : '';
+    lines.push(`| ${method} | ${p(t.accuracy)} | ${p(t.precision)} | ${p(t.idkRate)} | ${t.f.toFixed(4)}${ci}${mark} | ${report.selected} |`);
   }
+  lines.push('', '± is the 95% interval of f over the held-out problems (normal approximation): fs closer than that are not told apart by this test set.');
   const oracle = perfectRefusal(entries);
   if (oracle) lines.push('', oracle);
   const knob = difficultyName(first?.domain ?? '');

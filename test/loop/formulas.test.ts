@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { idkReward, reward } from '../../src/loop/reward.js';
-import { objective, summarize, passAtK, majorityCorrect } from '../../src/loop/metrics.js';
+import { fStandardError, objective, summarize, passAtK, majorityCorrect } from '../../src/loop/metrics.js';
 import { initCurriculum, nextC1, stageConverged, bestIndex } from '../../src/loop/curriculum.js';
 import { resampleIndices } from '../../src/loop/resample.js';
 import { createRng } from '../../src/util/random.js';
@@ -43,6 +43,22 @@ describe('metrics', () => {
     const m = summarize(['idk', 'idk']);
     expect(m.precision).toBe(0);
     expect(m.f).toBeCloseTo(0, 12);
+  });
+  it('standard error of f: hand-computed, and the spread of f over simulated draws', () => {
+    // pc .6, pw .2, answered .8: ∂f/∂pc = .8·.2/.64 + .2 = .45, ∂f/∂pw = −.8·.6/.64 + .2 = −.55;
+    // variance (.6·.45² + .2·.55² − (.6·.45 − .2·.55)²) / 100 = .1564 / 100.
+    const se = fStandardError({ total: 100, correct: 60, wrong: 20 }, 0.2);
+    expect(se).toBeCloseTo(Math.sqrt(0.001564), 6);
+    const rng = createRng(11);
+    const fs = Array.from({ length: 4000 }, () => {
+      const verdicts = Array.from({ length: 100 }, () => { const u = rng.next(); return u < 0.6 ? 'correct' : u < 0.8 ? 'wrong' : 'idk'; });
+      return summarize(verdicts as ('correct' | 'wrong' | 'idk')[], 0.2).f;
+    });
+    const mean = fs.reduce((a, b) => a + b, 0) / fs.length;
+    const sd = Math.sqrt(fs.reduce((a, b) => a + (b - mean) ** 2, 0) / (fs.length - 1));
+    expect(sd / se).toBeGreaterThan(0.93);
+    expect(sd / se).toBeLessThan(1.07);
+    expect(fStandardError({ total: 5, correct: 0, wrong: 0 })).toBeNaN();
   });
   it('pass@k matches the closed form', () => {
     expect(passAtK(5, 2, 2)).toBeCloseTo(1 - 3 / 10, 12);

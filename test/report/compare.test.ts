@@ -29,8 +29,8 @@ describe('compareMarkdown', () => {
   const md = compareMarkdown(entries);
 
   it('marks the best f and tables refusal by the domain\'s difficulty', () => {
-    expect(md).toMatch(/^\| autocei \| 64\.0% \| 95\.5% \| 33\.0% \| 0\.8982 \*\*\(best f\)\*\* \| init \|$/m);
-    expect(md).toMatch(/^\| sft \| 77\.5% \| 77\.5% \| 0\.0% \| 0\.8200 \| init \|$/m);
+    expect(md).toMatch(/^\| autocei \| 64\.0% \| 95\.5% \| 33\.0% \| 0\.8982 ± 0\.031 \*\*\(best f\)\*\* \| init \|$/m);
+    expect(md).toMatch(/^\| sft \| 77\.5% \| 77\.5% \| 0\.0% \| 0\.8200 ± 0\.046 \| init \|$/m);
     expect(md).toContain('## Refusal rate by blocks (held-out test)');
     expect(md).toMatch(/^\| autocei \| 1\.0% \| 65\.0% \|$/m);
   });
