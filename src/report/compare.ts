@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { difficultyName, type RunReport } from './report.js';
-import { fStandardError, objective } from '../loop/metrics.js';
+import { fStandardError, objective, pairedFDifference } from '../loop/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { barChart, lineChart, renderSvg } from './plots.js';
 
@@ -27,7 +27,8 @@ export function compareMarkdown(entries: readonly CompareEntry[]): string {
     const ci = Number.isFinite(half) ? ` ± ${half.toFixed(3)}` : '';
     lines.push(`| ${method} | ${p(t.accuracy)} | ${p(t.precision)} | ${p(t.idkRate)} | ${t.f.toFixed(4)}${ci}${mark} | ${report.selected} |`);
   }
-  lines.push('', '± is the 95% interval of f over the held-out problems (normal approximation): fs closer than that are not told apart by this test set.');
+  if (entries.some((e) => e.report.test)) lines.push('', '± is the 95% interval of f over the held-out problems (normal approximation): fs closer than that are not told apart by this test set.');
+  lines.push(...pairedSection(entries));
   const oracle = perfectRefusal(entries);
   if (oracle) lines.push('', oracle);
   const knob = difficultyName(first?.domain ?? '');
@@ -44,6 +45,28 @@ export function compareMarkdown(entries: readonly CompareEntry[]): string {
   }
   lines.push('', '![metrics by method](plots/methods.svg)', '', `![refusal rate by ${knob}](plots/refusal-by-difficulty.svg)`, '');
   return lines.join('\n');
+}
+
+/** autocei against each other method on the problems both answered: the difference of f with a
+ * paired bootstrap interval, which is what says whether one method beats another. */
+function pairedSection(entries: readonly CompareEntry[]): string[] {
+  const ref = entries.find((e) => e.method === 'autocei')?.report;
+  const refVerdicts = ref?.test?.byProblem;
+  if (!ref || !refVerdicts) return [];
+  const rows: string[] = [];
+  for (const { method, report } of entries) {
+    const other = report.test?.byProblem;
+    if (report === ref || !other) continue;
+    const ids = Object.keys(refVerdicts).filter((id) => id in other);
+    if (ids.length === 0) continue;
+    const d = pairedFDifference(ids.map((id) => refVerdicts[id]!), ids.map((id) => other[id]!), ref.config.curriculum.lambda);
+    const s = (x: number): string => (x >= 0 ? '+' : '') + x.toFixed(3);
+    rows.push(`| ${method} | ${ids.length} | ${s(d.diff)} | ${s(d.low)} to ${s(d.high)} | ${p(d.aAbove)} |`);
+  }
+  if (rows.length === 0) return [];
+  return ['', '## autocei against each method, problem by problem', '',
+    'f(autocei) − f(method) on the same held-out problems, with a 95% paired bootstrap interval (2,000 draws of the problems, seed 0). An interval that excludes 0 is a difference this test set shows.', '',
+    '| method | problems | Δf | 95% interval | draws with autocei above |', '|---|---|---|---|---|', ...rows];
 }
 
 /** The reference a refusing method is measured against: the sft model refusing exactly the

@@ -2,6 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DOMAINS } from '../domains/index.js';
+import type { VerdictKind } from '../domains/types.js';
 import type { RunConfig } from '../loop/config.js';
 import { roundKey, type MetricsRow, type RoundRow, type RunStore } from '../store/run-store.js';
 
@@ -26,8 +27,9 @@ export interface RunReport {
   rounds: RoundReport[];
   /** Key of the round whose model was selected on validation f. */
   selected: string | null;
-  /** The selected model on the held-out test split. */
-  test: { overall: MetricsRow; byDifficulty: MetricsRow[] } | null;
+  /** The selected model on the held-out test split; `byProblem` is its verdict on each problem
+   * (by id), which lets methods be compared problem by problem. */
+  test: { overall: MetricsRow; byDifficulty: MetricsRow[]; byProblem?: Record<string, VerdictKind> } | null;
 }
 
 
@@ -48,7 +50,8 @@ export function buildReport(config: RunConfig, store: RunStore): RunReport {
   let selected: string | null = null;
   if (final) {
     const m = store.metrics(final.id, 'test');
-    test = { overall: m.find((x) => x.difficulty === null)!, byDifficulty: m.filter((x) => x.difficulty !== null) };
+    const byProblem = Object.fromEntries(store.samples(final.id, 'test').map((s) => [s.problemId, s.verdict]));
+    test = { overall: m.find((x) => x.difficulty === null)!, byDifficulty: m.filter((x) => x.difficulty !== null), byProblem };
     selected = store.getMeta('selected');
   }
   return { config, rounds, selected, test };

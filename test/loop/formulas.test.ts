@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { idkReward, reward } from '../../src/loop/reward.js';
-import { fStandardError, objective, summarize, passAtK, majorityCorrect } from '../../src/loop/metrics.js';
+import { fStandardError, objective, pairedFDifference, summarize, passAtK, majorityCorrect } from '../../src/loop/metrics.js';
 import { initCurriculum, nextC1, stageConverged, bestIndex } from '../../src/loop/curriculum.js';
 import { resampleIndices } from '../../src/loop/resample.js';
 import { createRng } from '../../src/util/random.js';
@@ -59,6 +59,29 @@ describe('metrics', () => {
     expect(sd / se).toBeGreaterThan(0.93);
     expect(sd / se).toBeLessThan(1.07);
     expect(fStandardError({ total: 5, correct: 0, wrong: 0 })).toBeNaN();
+  });
+  it('the paired difference of f sees what two separate intervals cannot', () => {
+    type V = 'correct' | 'wrong' | 'idk';
+    const fill = (n: number, v: V): V[] => Array(n).fill(v);
+    // b: 60 right, 40 wrong. a: the same, but refuses 12 of b's wrong answers.
+    const b = [...fill(60, 'correct'), ...fill(40, 'wrong')];
+    const a = [...fill(60, 'correct'), ...fill(12, 'idk'), ...fill(28, 'wrong')];
+    const d = pairedFDifference(a, b, 0.2);
+    // f(a) = .8·60/88 + .2·.88, f(b) = .8·.6 + .2 = .68
+    expect(d.diff).toBeCloseTo(0.8 * 60 / 88 + 0.2 * 0.88 - 0.68, 12);
+    expect(d.low).toBeGreaterThan(0);
+    expect(d.high).toBeGreaterThan(d.diff);
+    expect(d.aAbove).toBe(1);
+    // Separately, the two 95% intervals overlap: unpaired, this gap would not be shown.
+    const half = (m: V[]) => 1.96 * fStandardError(summarize(m, 0.2), 0.2);
+    expect(d.diff).toBeLessThan(half(a) + half(b));
+    // Same draws for the same seed; a method against itself differs by exactly 0.
+    expect(pairedFDifference(a, b, 0.2)).toEqual(d);
+    expect(pairedFDifference(b, b, 0.2)).toEqual({ diff: 0, low: 0, high: 0, aAbove: 0 });
+    // Swapping the methods mirrors the interval.
+    const r = pairedFDifference(b, a, 0.2);
+    expect(r.diff).toBeCloseTo(-d.diff, 12);
+    expect(() => pairedFDifference(a, b.slice(1))).toThrow(/equal, non-empty/);
   });
   it('pass@k matches the closed form', () => {
     expect(passAtK(5, 2, 2)).toBeCloseTo(1 - 3 / 10, 12);

@@ -40,4 +40,17 @@ describe('compareMarkdown', () => {
     expect(md).toContain('refusing exactly the problems it gets wrong would reach precision 100.0% at refusal 22.5%, f 0.9550.');
     expect(compareMarkdown(entries.slice(1))).not.toContain('For reference');
   });
+
+  it('tests autocei against each method on the same problems', () => {
+    // Both answer problems p0…p99; autocei refuses 15 of the 40 sft gets wrong.
+    const verdicts = (wrongRefused: number): Record<string, VerdictKind> =>
+      Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`p${i}`, i < 60 ? 'correct' : i < 60 + wrongRefused ? 'idk' : 'wrong']));
+    const withVerdicts = (e: CompareEntry, byProblem: Record<string, VerdictKind>): CompareEntry => ({ ...e, report: { ...e.report, test: { ...e.report.test!, byProblem } } });
+    const paired = compareMarkdown([withVerdicts(entries[0]!, verdicts(0)), withVerdicts(entries[1]!, verdicts(15))]);
+    expect(paired).toContain('## autocei against each method, problem by problem');
+    // f(autocei) = .8·60/85 + .2·.85 = .7347, f(sft) = .68 on these problems.
+    expect(paired).toMatch(/^\| sft \| 100 \| \+0\.055 \| \+0\.0\d\d to \+0\.0\d\d \| 100\.0% \|$/m);
+    // Without per-problem verdicts (older reports) the section is left out.
+    expect(md).not.toContain('problem by problem');
+  });
 });
