@@ -50,7 +50,9 @@ function runSubdirs(dir: string): string[] {
 function compareOrder(dir: string): string[] {
   try {
     const json = JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')) as unknown;
-    return Array.isArray(json) ? json.map((e) => String((e as { method?: unknown }).method ?? '')) : [];
+    // { methods: [...] }; compare directories written before the paired table hold the bare list.
+    const methods = Array.isArray(json) ? json : (json as { methods?: unknown } | null)?.methods;
+    return Array.isArray(methods) ? methods.map((e) => String((e as { method?: unknown }).method ?? '')) : [];
   } catch {
     return [];
   }

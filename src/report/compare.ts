@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { difficultyName, type RunReport } from './report.js';
-import { fStandardError, objective, pairedFDifference } from '../loop/metrics.js';
+import { fStandardError, objective, pairedFDifference, type PairedDifference } from '../loop/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { barChart, lineChart, renderSvg } from './plots.js';
 
@@ -47,26 +47,37 @@ export function compareMarkdown(entries: readonly CompareEntry[]): string {
   return lines.join('\n');
 }
 
-/** autocei against each other method on the problems both answered: the difference of f with a
- * paired bootstrap interval, which is what says whether one method beats another. */
-function pairedSection(entries: readonly CompareEntry[]): string[] {
+export interface PairedRow extends PairedDifference {
+  method: string;
+  /** Held-out problems both autocei and this method were tested on. */
+  problems: number;
+}
+
+/** autocei against each other method on the held-out problems both were tested on: the
+ * difference of f with a paired bootstrap interval, which is what says whether one method beats
+ * another. Empty without an autocei run or per-problem verdicts (reports written before them). */
+export function pairedAgainstAutocei(entries: readonly CompareEntry[]): PairedRow[] {
   const ref = entries.find((e) => e.method === 'autocei')?.report;
   const refVerdicts = ref?.test?.byProblem;
   if (!ref || !refVerdicts) return [];
-  const rows: string[] = [];
-  for (const { method, report } of entries) {
+  return entries.flatMap(({ method, report }) => {
     const other = report.test?.byProblem;
-    if (report === ref || !other) continue;
+    if (report === ref || !other) return [];
     const ids = Object.keys(refVerdicts).filter((id) => id in other);
-    if (ids.length === 0) continue;
+    if (ids.length === 0) return [];
     const d = pairedFDifference(ids.map((id) => refVerdicts[id]!), ids.map((id) => other[id]!), ref.config.curriculum.lambda);
-    const s = (x: number): string => (x >= 0 ? '+' : '') + x.toFixed(3);
-    rows.push(`| ${method} | ${ids.length} | ${s(d.diff)} | ${s(d.low)} to ${s(d.high)} | ${p(d.aAbove)} |`);
-  }
+    return [{ method, problems: ids.length, ...d }];
+  });
+}
+
+function pairedSection(entries: readonly CompareEntry[]): string[] {
+  const rows = pairedAgainstAutocei(entries);
   if (rows.length === 0) return [];
+  const s = (x: number): string => (x >= 0 ? '+' : '') + x.toFixed(3);
   return ['', '## autocei against each method, problem by problem', '',
     'f(autocei) − f(method) on the same held-out problems, with a 95% paired bootstrap interval (2,000 draws of the problems, seed 0). An interval that excludes 0 is a difference this test set shows.', '',
-    '| method | problems | Δf | 95% interval | draws with autocei above |', '|---|---|---|---|---|', ...rows];
+    '| method | problems | Δf | 95% interval | draws with autocei above |', '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.method} | ${r.problems} | ${s(r.diff)} | ${s(r.low)} to ${s(r.high)} | ${p(r.aAbove)} |`)];
 }
 
 /** The reference a refusing method is measured against: the sft model refusing exactly the
@@ -96,7 +107,7 @@ export async function writeCompare(dir: string, entries: readonly CompareEntry[]
   await mkdir(join(dir, 'plots'), { recursive: true });
   await writeFileAtomic(join(dir, 'plots', 'methods.svg'), await renderSvg(barChart('Held-out test by method', bars, 'metric', 'method', 'rate')));
   await writeFileAtomic(join(dir, 'plots', 'refusal-by-difficulty.svg'), await renderSvg(lineChart(`Refusal rate by ${knob}`, refusal, { field: 'difficulty', title: knob, ordinal: true }, { title: 'refusal rate', domain: [0, 1] })));
-  const json = entries.map(({ method, report }) => ({ method, selected: report.selected, test: report.test }));
-  await writeFileAtomic(join(dir, 'compare.json'), JSON.stringify(json, null, 2) + '\n');
+  const methods = entries.map(({ method, report }) => ({ method, selected: report.selected, test: report.test }));
+  await writeFileAtomic(join(dir, 'compare.json'), JSON.stringify({ methods, pairedAgainstAutocei: pairedAgainstAutocei(entries) }, null, 2) + '\n');
   await writeFileAtomic(join(dir, 'compare.md'), compareMarkdown(entries));
 }

@@ -133,7 +133,10 @@ describe('ceiling run', () => {
     expect(table).toContain('(best f)');
     expect(table).toContain('## Refusal rate by operations (held-out test)');
     const json = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
-    expect(json.map((e: { method: string }) => e.method)).toEqual(['sft', 'rtuning', 'autocei']);
+    expect(json.methods.map((e: { method: string }) => e.method)).toEqual(['sft', 'rtuning', 'autocei']);
+    expect(json.pairedAgainstAutocei.map((e: { method: string; problems: number }) => [e.method, e.problems]))
+      .toEqual(['sft', 'rtuning'].map((m) => [m, json.methods[0].test.overall.total]));
+    expect(table).toContain('## autocei against each method, problem by problem');
     // Same seed, same problems in every run.
     const prompts = (m: string) => {
       const store = RunStore.open(join(out, m, 'run.db'));

@@ -43,7 +43,7 @@ beforeAll(async () => {
   dirs.compare = join(root, 'compare');
   await makeRun(join(dirs.compare, 'ei'), 'ei');
   await makeRun(join(dirs.compare, 'autocei'), 'autocei');
-  writeFileSync(join(dirs.compare, 'compare.json'), JSON.stringify([{ method: 'autocei' }, { method: 'ei' }]));
+  writeFileSync(join(dirs.compare, 'compare.json'), JSON.stringify({ methods: [{ method: 'ei' }, { method: 'autocei' }] }));
   dirs.single = join(root, 'single');
   await makeRun(dirs.single, 'autocei');
   dirs.damaged = join(root, 'damaged');
@@ -72,7 +72,7 @@ afterAll(async () => {
 describe('run discovery', () => {
   it('expands a compare directory in compare.json order and explains what is not a run', () => {
     const entries = listRuns([dirs.compare, dirs.empty, dirs.notRun, join(root, 'nowhere'), join(dirs.notRun, 'README.txt')]);
-    expect(entries.map((e) => e.id)).toEqual(['0/autocei', '0/ei', '1', '2', '3', '4']);
+    expect(entries.map((e) => e.id)).toEqual(['0/ei', '0/autocei', '1', '2', '3', '4']);
     expect(entries.slice(0, 2).every((e) => e.group === 'compare' && e.hasDb)).toBe(true);
     expect(entries.slice(2).map((e) => e.problem?.status)).toEqual(['empty', 'not-a-run', 'missing', 'not-a-run']);
     expect(entries[2]!.problem!.message).toMatch(/is empty: no run\.db yet/);
