@@ -149,6 +149,8 @@ describe.skipIf(!haveChromium && !mustRun)('dashboard in Chromium', () => {
     await waitForCount(page.locator('#chart-compare-test svg g.mark-rect.role-mark path'), 3 * 4);
     await waitForCount(symbols('chart-compare-calibration'), 3 * 2 * DIFFICULTIES.length);
     expect(await page.locator('#compare-table tr.best').count()).toBe(1);
+    // Each finished run's test f with its 95% interval, as compare.md prints it.
+    expect(await page.locator('#compare-table tr.best td').last().textContent()).toMatch(/^\d\.\d{4} ± \d\.\d{3}$/);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SHOTS, 'compare.png'), fullPage: true });
   }, 60_000);

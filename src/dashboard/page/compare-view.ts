@@ -5,6 +5,8 @@ import { Chart } from './chart.js';
 import { compareCalibrationSpec, compareRoundsSpec, compareTestSpec, type RunSeries } from './charts.js';
 import { fill, h } from './dom.js';
 import { fixed, pct } from './format.js';
+import { DEFAULT_LAMBDA, fStandardError } from '../../loop/metrics.js';
+import type { MetricsView } from '../queries.js';
 import { problemBanner, statusText } from './run-view.js';
 
 export const runLabel = (info: Pick<RunInfo, 'name' | 'group'>): string => (info.group ? `${info.group}/${info.name}` : info.name);
@@ -47,7 +49,7 @@ export class CompareView {
           h('td', null, h('a', { href: `#run=${encodeURIComponent(i.id)}`, onclick: (ev: Event) => { ev.preventDefault(); this.open(i.id); } }, runLabel(i))),
           h('td', null, i.method ?? '–'), h('td', null, h('span', { class: `status ${i.status} ${i.finished ? 'finished' : ''}` }, statusText(i))),
           h('td', null, String(i.rounds)), h('td', null, s?.selected ?? '–'),
-          h('td', null, pct(t?.accuracy)), h('td', null, pct(t?.precision)), h('td', null, pct(t?.idkRate)), h('td', null, fixed(t?.f, 4)));
+          h('td', null, pct(t?.accuracy)), h('td', null, pct(t?.precision)), h('td', null, pct(t?.idkRate)), h('td', null, fWithInterval(t, lambdaOf(s))));
       })),
     ));
     const c = this.charts;
@@ -57,3 +59,14 @@ export class CompareView {
     void c.rounds.show(runs.some((r) => r.summary.rounds.length > 0) ? compareRoundsSpec(runs) : null, 'No rounds yet.');
   }
 }
+
+/** f with its 95% interval over the held-out problems, as compare.md prints it. */
+function fWithInterval(t: MetricsView | null | undefined, lambda: number): string {
+  const half = t ? 1.96 * fStandardError(t, lambda) : NaN;
+  return Number.isFinite(half) ? `${fixed(t!.f, 4)} ± ${half.toFixed(3)}` : fixed(t?.f, 4);
+}
+
+const lambdaOf = (s: RunSummary | undefined): number => {
+  const lambda = (s?.config?.curriculum as { lambda?: unknown } | undefined)?.lambda;
+  return typeof lambda === 'number' ? lambda : DEFAULT_LAMBDA;
+};
