@@ -35,6 +35,9 @@ export function fStandardError(m: Pick<Metrics, 'total' | 'correct' | 'wrong'>, 
   return Math.sqrt(Math.max(0, pc * gc ** 2 + pw * gw ** 2 - mean ** 2) / m.total);
 }
 
+/** Half-width of the 95% interval of f (normal approximation); NaN when nothing was answered. */
+export const fHalfWidth95 = (m: Pick<Metrics, 'total' | 'correct' | 'wrong'>, lambda = DEFAULT_LAMBDA): number => 1.96 * fStandardError(m, lambda);
+
 export interface PairedDifference {
   /** f(a) − f(b) on all the problems. */
   diff: number;

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { difficultyName, type RunReport } from './report.js';
-import { fStandardError, objective, pairedFDifference, type PairedDifference } from '../loop/metrics.js';
+import { fHalfWidth95, objective, pairedFDifference, type PairedDifference } from '../loop/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { barChart, lineChart, renderSvg } from './plots.js';
 
@@ -13,7 +13,7 @@ export interface CompareEntry {
 
 const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
-export function compareMarkdown(entries: readonly CompareEntry[]): string {
+export function compareMarkdown(entries: readonly CompareEntry[], paired: readonly PairedRow[] = pairedAgainstAutocei(entries)): string {
   const first = entries[0]?.report.config;
   const lines: string[] = ['# ceiling compare', ''];
   if (first) lines.push(`Domain ${first.domain}, seed ${first.seed}, difficulties ${first.problems.difficulties.join(', ')}, λ = ${first.curriculum.lambda}. Held-out test split, the model each method selected on validation f.`, '');
@@ -23,12 +23,12 @@ export function compareMarkdown(entries: readonly CompareEntry[]): string {
     const t = report.test?.overall;
     if (!t) continue;
     const mark = t.f === bestF ? ' **(best f)**' : '';
-    const half = 1.96 * fStandardError(t, report.config.curriculum.lambda);
+    const half = fHalfWidth95(t, report.config.curriculum.lambda);
     const ci = Number.isFinite(half) ? ` ± ${half.toFixed(3)}` : '';
     lines.push(`| ${method} | ${p(t.accuracy)} | ${p(t.precision)} | ${p(t.idkRate)} | ${t.f.toFixed(4)}${ci}${mark} | ${report.selected} |`);
   }
   if (entries.some((e) => e.report.test)) lines.push('', '± is the 95% interval of f over the held-out problems (normal approximation): fs closer than that are not told apart by this test set.');
-  lines.push(...pairedSection(entries));
+  lines.push(...pairedSection(paired));
   const oracle = perfectRefusal(entries);
   if (oracle) lines.push('', oracle);
   const knob = difficultyName(first?.domain ?? '');
@@ -70,8 +70,7 @@ export function pairedAgainstAutocei(entries: readonly CompareEntry[]): PairedRo
   });
 }
 
-function pairedSection(entries: readonly CompareEntry[]): string[] {
-  const rows = pairedAgainstAutocei(entries);
+function pairedSection(rows: readonly PairedRow[]): string[] {
   if (rows.length === 0) return [];
   const s = (x: number): string => (x >= 0 ? '+' : '') + x.toFixed(3);
   return ['', '## autocei against each method, problem by problem', '',
@@ -108,6 +107,7 @@ export async function writeCompare(dir: string, entries: readonly CompareEntry[]
   await writeFileAtomic(join(dir, 'plots', 'methods.svg'), await renderSvg(barChart('Held-out test by method', bars, 'metric', 'method', 'rate')));
   await writeFileAtomic(join(dir, 'plots', 'refusal-by-difficulty.svg'), await renderSvg(lineChart(`Refusal rate by ${knob}`, refusal, { field: 'difficulty', title: knob, ordinal: true }, { title: 'refusal rate', domain: [0, 1] })));
   const methods = entries.map(({ method, report }) => ({ method, selected: report.selected, test: report.test }));
-  await writeFileAtomic(join(dir, 'compare.json'), JSON.stringify({ methods, pairedAgainstAutocei: pairedAgainstAutocei(entries) }, null, 2) + '\n');
-  await writeFileAtomic(join(dir, 'compare.md'), compareMarkdown(entries));
+  const paired = pairedAgainstAutocei(entries);
+  await writeFileAtomic(join(dir, 'compare.json'), JSON.stringify({ methods, pairedAgainstAutocei: paired }, null, 2) + '\n');
+  await writeFileAtomic(join(dir, 'compare.md'), compareMarkdown(entries, paired));
 }

@@ -5,7 +5,7 @@ import { Chart } from './chart.js';
 import { compareCalibrationSpec, compareRoundsSpec, compareTestSpec, type RunSeries } from './charts.js';
 import { fill, h } from './dom.js';
 import { fixed, pct } from './format.js';
-import { DEFAULT_LAMBDA, fStandardError } from '../../loop/metrics.js';
+import { DEFAULT_LAMBDA, fHalfWidth95 } from '../../loop/metrics.js';
 import type { MetricsView } from '../queries.js';
 import { problemBanner, statusText } from './run-view.js';
 
@@ -62,7 +62,7 @@ export class CompareView {
 
 /** f with its 95% interval over the held-out problems, as compare.md prints it. */
 function fWithInterval(t: MetricsView | null | undefined, lambda: number): string {
-  const half = t ? 1.96 * fStandardError(t, lambda) : NaN;
+  const half = t ? fHalfWidth95(t, lambda) : NaN;
   return Number.isFinite(half) ? `${fixed(t!.f, 4)} ± ${half.toFixed(3)}` : fixed(t?.f, 4);
 }
 
