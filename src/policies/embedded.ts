@@ -33,7 +33,7 @@ const PROMPTS_PER_CHUNK = 32;
 export type BackendChoice = 'auto' | 'wasm' | 'js';
 
 /** The wasm backend when its module loads (it is built by `npm run build`), else plain JS. */
-function openBackend(choice: BackendChoice): Backend & { reset?(): void; close?(): void } {
+export function openBackend(choice: BackendChoice): Backend & { reset?(): void; close?(): void } {
   if (choice === 'js') return createJsBackend();
   try {
     return createWasmBackend();
