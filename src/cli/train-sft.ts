@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { CheckpointError, loadCheckpoint, saveCheckpointAsync, trainSft, type CharTokenizer, type Gpt } from '../engine/index.js';
 import type { Example } from '../policies/types.js';
 import { DatasetError, parseTrlJsonl } from '../policies/export.js';
-import { openBackend, type BackendChoice } from '../policies/embedded.js';
+import { openBackend } from '../policies/embedded.js';
 import { parseInteger, parseNumber } from './args.js';
 import { UserError } from './errors.js';
 
@@ -52,7 +52,7 @@ export function registerTrainSft(program: Command): void {
       if (examples.length === 0) throw new UserError(`${flags.data}: no training examples`);
       // The wasm kernels train a step 17× faster than the JS reference (README, Benchmarks);
       // CEILING_BACKEND picks the backend as it does for `run`.
-      const backend = openBackend((process.env.CEILING_BACKEND as BackendChoice) ?? 'auto');
+      const backend = openBackend();
       let loaded;
       try {
         loaded = loadCheckpoint(flags.base, { backend });

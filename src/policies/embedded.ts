@@ -32,8 +32,9 @@ const PROMPTS_PER_CHUNK = 32;
 
 export type BackendChoice = 'auto' | 'wasm' | 'js';
 
-/** The wasm backend when its module loads (it is built by `npm run build`), else plain JS. */
-export function openBackend(choice: BackendChoice): Backend & { reset?(): void; close?(): void } {
+/** The wasm backend when its module loads (it is built by `npm run build`), else plain JS;
+ * CEILING_BACKEND chooses when no choice is passed. */
+export function openBackend(choice: BackendChoice = (process.env.CEILING_BACKEND as BackendChoice) ?? 'auto'): Backend & { reset?(): void; close?(): void } {
   if (choice === 'js') return createJsBackend();
   try {
     return createWasmBackend();
@@ -47,7 +48,7 @@ export function openBackend(choice: BackendChoice): Backend & { reset?(): void; 
 /** Training and sampling each get their own backend, so that each can free all of its memory
  * when it moves to another model (a bump allocator has no per-buffer free): at most one training
  * model and one sampling model are alive at a time. */
-export function createEmbeddedEngine(config: RunConfig, choice: BackendChoice = (process.env.CEILING_BACKEND as BackendChoice) ?? 'auto',
+export function createEmbeddedEngine(config: RunConfig, choice?: BackendChoice,
   snapshotEveryMs = SNAPSHOT_EVERY_MS): EmbeddedEngine {
   const trainBackend = openBackend(choice);
   const sampleBackend = openBackend(choice);
