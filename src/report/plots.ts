@@ -20,14 +20,16 @@ function frame(title: string, rows: Row[]) {
 }
 
 /** Lines of several series over an ordered x (one colour per series). */
-export function lineChart(title: string, rows: Row[], x: { field: string; title: string; ordinal?: boolean }, y: { title: string; domain?: [number, number] }, series = 'series'): TopLevelSpec {
+export function lineChart(title: string, rows: Row[], x: { field: string; title: string; ordinal?: boolean }, y: { title: string; domain?: [number, number]; log?: boolean }, series = 'series'): TopLevelSpec {
+  const scale = { ...(y.domain ? { domain: y.domain } : {}), ...(y.log ? { type: 'log' } : {}) };
   return {
     ...frame(title, rows),
-    mark: { type: 'line', point: true },
+    // Points mark the few values of an ordinal axis; on a quantitative one they would hide the line.
+    mark: { type: 'line', point: x.ordinal === true },
     encoding: {
       x: { field: x.field, type: x.ordinal ? 'ordinal' : 'quantitative', title: x.title, sort: null },
-      y: { field: 'value', type: 'quantitative', title: y.title, ...(y.domain ? { scale: { domain: y.domain } } : {}) },
-      color: { field: series, type: 'nominal', title: null },
+      y: { field: 'value', type: 'quantitative', title: y.title, ...(Object.keys(scale).length > 0 ? { scale } : {}) },
+      color: { field: series, type: 'nominal', title: null, sort: null },
     },
   } as TopLevelSpec;
 }

@@ -9,6 +9,22 @@ import { roundKey, type MetricsRow, type RoundRow, type RunStore } from '../stor
 import { writeFileAtomic } from '../util/atomic.js';
 import { lineChart, renderSvg } from './plots.js';
 
+/** Points per training in the loss plot: enough to show a plateau and a late drop, few enough
+ * that the SVG stays small for an SFT of tens of thousands of steps. */
+const LOSS_POINTS = 200;
+
+/** A training's per-step losses as at most `points` window means, each placed at its window's last
+ * step: per-step losses of a small batch are too noisy to see a plateau in. */
+export function lossCurve(losses: readonly { step: number; loss: number }[], points = LOSS_POINTS): { step: number; loss: number }[] {
+  const width = Math.max(1, Math.ceil(losses.length / points));
+  const curve: { step: number; loss: number }[] = [];
+  for (let i = 0; i < losses.length; i += width) {
+    const window = losses.slice(i, i + width);
+    curve.push({ step: window.at(-1)!.step, loss: window.reduce((a, l) => a + l.loss, 0) / window.length });
+  }
+  return curve;
+}
+
 export interface RoundReport {
   key: string;
   phase: RoundRow['phase'];
@@ -82,7 +98,7 @@ export function reportMarkdown(report: RunReport): string {
   for (const r of report.rounds) {
     lines.push(`| ${r.key} | ${n3(r.c1)} | ${n3(r.c2)} | ${r.trainExamples} | ${n3(r.trainLoss)} | ${p(r.val.accuracy)} | ${p(r.val.precision)} | ${p(r.val.idkRate)} | ${n3(r.val.f)} | ${p(r.val.passAtK)} | ${p(r.val.majAtK)} |`);
   }
-  lines.push('', '## Plots', '', '![validation metrics per round](plots/rounds.svg)', '', '![c1 per stage](plots/c1.svg)', '', `![held-out test by ${knob}](plots/calibration.svg)`, '');
+  lines.push('', '## Plots', '', '![validation metrics per round](plots/rounds.svg)', '', '![c1 per stage](plots/c1.svg)', '', `![held-out test by ${knob}](plots/calibration.svg)`, '', '![training loss](plots/loss.svg)', '');
   return lines.join('\n');
 }
 
@@ -103,10 +119,12 @@ export async function writeReport(dir: string, config: RunConfig, store: RunStor
         { difficulty: m.difficulty, series: 'precision', value: m.precision },
       ])
     : [];
+  const losses = store.rounds().flatMap((r) => lossCurve(store.trainLoss(r.id)).map((l) => ({ step: l.step, series: roundKey(r), value: l.loss })));
   const plots: [string, string][] = [
     ['rounds.svg', await renderSvg(lineChart('Validation metrics per round', curves, { field: 'round', title: 'round', ordinal: true }, { title: 'rate', domain: [0, 1] }))],
     ['c1.svg', await renderSvg(lineChart('Curriculum c1 per round', c1, { field: 'round', title: 'round', ordinal: true }, { title: 'c1 (steps)' }))],
     ['calibration.svg', await renderSvg(lineChart(`Held-out test by ${knob}`, calibration, { field: 'difficulty', title: knob, ordinal: true }, { title: 'rate', domain: [0, 1] }))],
+    ['loss.svg', await renderSvg(lineChart('Training loss per token (window means)', losses, { field: 'step', title: 'step' }, { title: 'loss', log: true }))],
   ];
   await mkdir(join(dir, 'plots'), { recursive: true });
   for (const [name, svg] of plots) await writeFileAtomic(join(dir, 'plots', name), svg);

@@ -45,9 +45,12 @@ describe('ceiling run', () => {
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(summary).toMatchObject({ dir: out });
     expect(summary.selected).toMatch(/^(ei-r1|s\d+-r\d+)$/);
-    for (const f of ['config.json', 'run.db', 'report.md', 'report.json', 'plots/rounds.svg', 'plots/c1.svg', 'plots/calibration.svg']) {
+    for (const f of ['config.json', 'run.db', 'report.md', 'report.json', 'plots/rounds.svg', 'plots/c1.svg', 'plots/calibration.svg', 'plots/loss.svg']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
+    // One loss curve per training, named in the legend.
+    const lossPlot = readFileSync(join(out, 'plots/loss.svg'), 'utf8');
+    for (const training of ['init', 'ei-r1', 's1-r1']) expect(lossPlot).toContain(`>${training}<`);
     expect(rounds(out).map((x) => x.phase)).toEqual(expect.arrayContaining(['init', 'ei', 'stage', 'final']));
   });
 
