@@ -4,7 +4,7 @@ import type { Backend } from '../engine/backend.js';
 import { createJsBackend } from '../engine/backends/js.js';
 import { createWasmBackend } from '../engine/backends/wasm.js';
 import { loadCheckpoint, saveCheckpointAsync } from '../engine/checkpoint.js';
-import { makeConfig, countParams } from '../engine/config.js';
+import { makeConfig, countParams, type ModelConfig } from '../engine/config.js';
 import { createGpt } from '../engine/model.js';
 import { sample } from '../engine/sample.js';
 import { CharTokenizer } from '../engine/tokenizer.js';
@@ -45,6 +45,14 @@ export function openBackend(choice: BackendChoice = (process.env.CEILING_BACKEND
   }
 }
 
+/** The tokenizer and model shape a run's models have: characters, plus one token each for the
+ * domain's keywords, the answer marker and the refusal. */
+export function embeddedModelSpec(config: RunConfig): { tokenizer: CharTokenizer; modelConfig: ModelConfig } {
+  const tokenizer = new CharTokenizer(undefined, [...new Set([...(getDomain(config.domain).words ?? []), '#### ', REFUSAL])]);
+  const { contextLength, dModel, nLayer, nHead } = config.model;
+  return { tokenizer, modelConfig: makeConfig({ vocabSize: tokenizer.vocabSize, contextLength, dModel, nLayer, nHead }) };
+}
+
 /** Training and sampling each get their own backend, so that each can free all of its memory
  * when it moves to another model (a bump allocator has no per-buffer free): at most one training
  * model and one sampling model are alive at a time. */
@@ -53,15 +61,7 @@ export function createEmbeddedEngine(config: RunConfig, choice?: BackendChoice,
   const trainBackend = openBackend(choice);
   const sampleBackend = openBackend(choice);
   let policyGeneration = 0;
-  // Characters, plus one token each for the domain's keywords, the answer marker and the refusal.
-  const tokenizer = new CharTokenizer(undefined, [...new Set([...(getDomain(config.domain).words ?? []), '#### ', REFUSAL])]);
-  const modelConfig = makeConfig({
-    vocabSize: tokenizer.vocabSize,
-    contextLength: config.model.contextLength,
-    dModel: config.model.dModel,
-    nLayer: config.model.nLayer,
-    nHead: config.model.nHead,
-  });
+  const { tokenizer, modelConfig } = embeddedModelSpec(config);
 
   const trainer: Trainer = {
     async train({ examples, base, outDir, seed, epochs, batchSize, lr, onProgress, log }) {
