@@ -121,8 +121,9 @@ const DOMAIN_PRESETS: Partial<Record<Preset, Partial<Record<Domain, ConfigPatch>
   small: {
     // Proof depths 1–4, for an SFT model that solves the shallow proofs and not the deep ones.
     // 5 epochs (7,815 steps, 46 minutes) solved 21.6% / 2.4% / 0% / 0% of held-out depths 1–4
-    // with the loss still falling (README, Status), so the SFT runs 12. Those reach 79.4% through a
-    // late drop in loss that not every split makes: with 500 validation problems, 19.4%.
+    // with the loss still falling (README, Status), so the SFT runs 12. Those reached 79.4% in one
+    // run of three, through a late drop in loss; the other two plateaued near 0.08 and solved
+    // 19.4% and 18.6%, never learning which rule concludes a literal (README, Status).
     // 256 tokens hold 99% of depth-4 problems; 160 tokens 99% of their traces.
     logic: {
       problems: { difficulties: [1, 2, 3, 4], train: 50000, val: 250, test: 500 },
