@@ -198,6 +198,12 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     });
   });
   server.maxConnections = options.maxConnections ?? 1024;
+  // A client that asks first (`Expect: 100-continue`, as curl does for large bodies) is told 413
+  // before it uploads an oversized body, instead of having the connection closed mid-upload.
+  server.on('checkContinue', (req, res) => {
+    if (!(Number(req.headers['content-length']) > maxBody)) res.writeContinue();
+    server.emit('request', req, res);
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
       socket.destroy();
