@@ -5,8 +5,8 @@
  * Kinds: `rule text` is a rule restated after its label (a copy of its prompt line); the labels
  * `rN: ` pick a rule: `tried rule` the rule the search tries next (`> rN: head <= …`), `checked rule`
  * the rule whose condition a note checks (`> rN: lit`), `step rule` the rule a step applies or
- * blocks; `line start` is the first token of a line without a label; `other` the literals of notes
- * and blocked steps. */
+ * blocks; `line start` is the first token of a line that does not open with a label (`>`, `?`);
+ * `other` the literals of notes and blocked steps. */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
