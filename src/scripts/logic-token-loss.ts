@@ -11,6 +11,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getDomain } from '../domains/index.js';
+import type { LogicData } from '../domains/logic/index.js';
 import { loadCheckpoint } from '../engine/checkpoint.js';
 import { createGpt, forwardLogits, type Gpt } from '../engine/model.js';
 import { decodeSafetensors } from '../engine/safetensors.js';
@@ -39,8 +40,7 @@ function openModel(): { model: Gpt; tokenizer: CharTokenizer; step: string } {
 
 /** The gold completion's tokens, each with its kind (see the file comment). A tried rule's label
  * is split by how many of the prompt's rules share its head: with one, naming it is a pure lookup. */
-function kinds(tokenizer: CharTokenizer, prompt: string, completion: string): { id: number; kind: string }[] {
-  const heads = prompt.split('\n').filter((l) => /^r\d+: /.test(l)).map((l) => l.slice(l.indexOf(' ') + 1).split(' <= ')[0]);
+function kinds(tokenizer: CharTokenizer, theory: LogicData, completion: string): { id: number; kind: string }[] {
   const out: { id: number; kind: string }[] = [];
   const lines = completion.split('\n');
   lines.forEach((line, i) => {
@@ -52,8 +52,8 @@ function kinds(tokenizer: CharTokenizer, prompt: string, completion: string): { 
       let kind: string;
       if (line.startsWith('####')) kind = 'answer';
       else if (!labelled && /^r\d+: $/.test(text)) {
-        const head = line.slice(line.indexOf(': ') + 2).split(' <= ')[0];
-        const shared = heads.filter((h) => h === head).length > 1 ? 'several rules' : 'one rule';
+        const head = theory.rules[Number(text.slice(1, -2)) - 1]?.head;
+        const shared = theory.rules.filter((r) => r.head === head).length > 1 ? 'several rules' : 'one rule';
         kind = !line.startsWith('>') ? 'step rule' : restates ? `tried rule (${shared} with its head)` : 'checked rule';
         labelled = true;
       } else if (j === 0) kind = 'line start';
@@ -74,7 +74,7 @@ const domain = getDomain('logic');
 const sums = new Map<string, { tokens: number; loss: number }>();
 for (const problem of problems) {
   const prompt = tokenizer.encode(problem.prompt);
-  const completion = [...kinds(tokenizer, problem.prompt, domain.goldCompletion(problem)), { id: tokenizer.eos, kind: 'end' }];
+  const completion = [...kinds(tokenizer, problem.data as LogicData, domain.goldCompletion(problem)), { id: tokenizer.eos, kind: 'end' }];
   const input = [tokenizer.bos, ...prompt, ...completion.slice(0, -1).map((t) => t.id)];
   if (input.length > model.config.contextLength) continue;
   const V = model.config.vocabSize;
